@@ -1,0 +1,164 @@
+"""What each ``dipcheck`` subcommand does, in terms of notebooks and steps."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+from pathlib import Path
+
+from dipcheck import pipeline, steps
+from dipcheck.config import Project
+from dipcheck.errors import StateError
+from dipcheck.records import QuarterRecords, read_json
+
+logger = logging.getLogger(__name__)
+
+DEMO_QUARTERS = ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
+DEMO_SAMPLE_SIZE = 120
+DEMO_REVIEWERS = ["Reviewer A", "Reviewer B", "Reviewer C"]
+
+
+def _draw_parameters(project: Project, arguments: argparse.Namespace) -> dict:
+    return {
+        "quarter": arguments.quarter,
+        "frame_paths": [str(Path(path).resolve()) for path in arguments.frame],
+        "frame_kind": arguments.frame_kind,
+        "stratify_by": list(arguments.stratify_by),
+        "sample_size": arguments.sample_size,
+        "margin_of_error": arguments.margin_of_error,
+        "expected_rate": arguments.expected_rate,
+        "allocation": arguments.allocation,
+        "seed": arguments.seed,
+        "reviewers": arguments.reviewers or ["Reviewer A", "Reviewer B"],
+        "redraw": arguments.redraw,
+        "project_root": str(project.root),
+    }
+
+
+def run_draw(project: Project, parameters: dict) -> QuarterRecords:
+    """Run the draw notebook for one quarter and keep the executed copy."""
+    quarter = parameters["quarter"]
+    with pipeline.quarter_lock(project, quarter):
+        run = pipeline.Run(project, quarter, "draw")
+        try:
+            run.notebook(pipeline.DRAW_NOTEBOOK, parameters)
+        except BaseException:
+            run.discard()
+            raise
+        run.publish()
+
+    records = QuarterRecords.of(project, quarter)
+    logger.info("reviewer workbooks are in %s", records.workbooks)
+    logger.info("put the completed workbooks in %s, then run dipcheck report", records.returned)
+    return records
+
+
+def run_report(project: Project, quarter: str, *, target: float | None = None) -> Path:
+    """Import, estimate and report one quarter through the notebooks; return the HTML path."""
+    from dipcheck.export import export_report
+
+    records = QuarterRecords.of(project, quarter)
+    steps.read_manifest(records)
+
+    with pipeline.quarter_lock(project, quarter):
+        run = pipeline.Run(project, quarter, "report")
+        try:
+            common = {"quarter": quarter, "project_root": str(project.root)}
+            run.notebook(pipeline.IMPORT_NOTEBOOK, common)
+            run.notebook(pipeline.ESTIMATE_NOTEBOOK, {**common, "output_dir": str(run.staging)})
+            run.notebook(
+                pipeline.REPORT_NOTEBOOK,
+                {**common, "output_dir": str(run.staging), "target": target},
+            )
+            export_report(run.staging / pipeline.REPORT_NOTEBOOK, run.staging / "report.html")
+        except BaseException:
+            run.discard()
+            raise
+        run.publish()
+
+    logger.info("report written to %s", records.report_html)
+    return records.report_html
+
+
+def draw(project: Project, arguments: argparse.Namespace) -> None:
+    run_draw(project, _draw_parameters(project, arguments))
+
+
+def simulate(project: Project, arguments: argparse.Namespace) -> None:
+    with pipeline.quarter_lock(project, arguments.quarter):
+        steps.simulate_reviews(project, arguments.quarter, seed=arguments.seed)
+
+
+def report(project: Project, arguments: argparse.Namespace) -> None:
+    path = run_report(project, arguments.quarter, target=arguments.target)
+    print(path)
+
+
+def _clear_demo_quarter(project: Project, quarter: str) -> None:
+    """Remove an earlier demo run of a quarter; refuse to touch a real quarter's records."""
+    records = QuarterRecords.of(project, quarter)
+    if not records.folder.exists():
+        return
+    if not records.manifest.exists() or not read_json(records.manifest).get("demo"):
+        raise StateError(
+            f"{records.folder} holds a quarter that the demo did not make, and the demo "
+            "would replace it. Run the demo in a copy of the project, for example: "
+            "git clone . /tmp/dipcheck-demo && cd /tmp/dipcheck-demo && make demo"
+        )
+    shutil.rmtree(records.folder)
+    shutil.rmtree(records.reports, ignore_errors=True)
+
+
+def demo(project: Project, arguments: argparse.Namespace) -> Path:
+    """Run four demo quarters: the earlier three in-process, the last through notebooks.
+
+    The earlier quarters only need drawn samples and imported answers so that the last
+    quarter's report can show change and trends; they go through the same step functions
+    that the notebooks call. The last quarter goes through every notebook, as a real
+    quarter does.
+    """
+    from dipcheck.demo import ensure_demo_extracts
+
+    extracts = ensure_demo_extracts(project.demo_data, DEMO_QUARTERS)
+    for quarter in DEMO_QUARTERS:
+        _clear_demo_quarter(project, quarter)
+
+    *earlier, last = DEMO_QUARTERS
+    for index, quarter in enumerate(earlier):
+        logger.info("demo: preparing earlier quarter %s", quarter)
+        steps.draw_quarter(
+            project,
+            quarter,
+            [extracts[quarter]],
+            sample_size=DEMO_SAMPLE_SIZE,
+            seed=arguments.seed + index,
+            reviewers=DEMO_REVIEWERS,
+        )
+        steps.mark_demo(project, quarter)
+        steps.simulate_reviews(project, quarter, seed=arguments.seed + index)
+        steps.import_quarter(project, quarter)
+
+    logger.info("demo: running %s through the notebooks", last)
+    parameters = {
+        "quarter": last,
+        "frame_paths": [str(extracts[last])],
+        "frame_kind": "extract",
+        "stratify_by": ["area"],
+        "sample_size": DEMO_SAMPLE_SIZE,
+        "margin_of_error": None,
+        "expected_rate": 0.8,
+        "allocation": "proportional",
+        "seed": arguments.seed + len(earlier),
+        "reviewers": DEMO_REVIEWERS,
+        "redraw": False,
+        "project_root": str(project.root),
+    }
+    run_draw(project, parameters)
+    steps.mark_demo(project, last)
+    steps.simulate_reviews(project, last, seed=arguments.seed + len(earlier))
+    path = run_report(project, last, target=0.9)
+
+    print(f"Demo report: {path}")
+    return path
+

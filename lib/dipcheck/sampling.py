@@ -1,0 +1,184 @@
+"""The stratified random draw of a quarter's case files.
+
+Cases are grouped into strata by one or more frame columns (for example ``area``). The
+sample size is shared across strata by `dipcheck.planning.allocate`, and each stratum's
+cases are put in a seeded random order: the first ``n_h`` are the sample and the next ones
+are the reserve list, used in that order when a sampled case has to be excluded.
+
+The order does not depend on the order of rows in the frame file: cases are sorted by
+case reference before they are shuffled, so the same frame, seed and settings always
+give the same draw.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dipcheck.errors import ParameterError
+from dipcheck.planning import allocate
+
+logger = logging.getLogger(__name__)
+
+STRATUM_SEPARATOR = " / "
+UNKNOWN_STRATUM_VALUE = "Not recorded"
+MINIMUM_PER_STRATUM = 2
+"""Two cases per stratum at least, so that each stratum's variance can be estimated."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A stratified random draw.
+
+    Attributes
+    ----------
+    cases
+        The drawn cases: every frame column plus ``stratum``, ``draw_order`` (1-based over
+        the whole draw, increasing within each stratum) and ``role`` (``sample`` or
+        ``reserve``). Sample rows come first.
+    design
+        One row per stratum: ``stratum``, ``population`` (N_h), ``sample`` (n_h) and
+        ``reserve`` (reserve cases listed).
+    """
+
+    cases: pd.DataFrame
+    design: pd.DataFrame
+
+    @property
+    def sample(self) -> pd.DataFrame:
+        return self.cases[self.cases["role"] == "sample"]
+
+    @property
+    def reserves(self) -> pd.DataFrame:
+        return self.cases[self.cases["role"] == "reserve"]
+
+
+def stratum_labels(cases: pd.DataFrame, stratify_by: list[str]) -> pd.Series:
+    """Label each case with its stratum: the values of ``stratify_by`` joined by " / ".
+
+    A blank value becomes "Not recorded", so that no case falls out of the frame. With no
+    stratification columns every case is in the single stratum "All cases".
+    """
+    if not stratify_by:
+        return pd.Series("All cases", index=cases.index, dtype="string")
+
+    missing = [column for column in stratify_by if column not in cases.columns]
+    if missing:
+        raise ParameterError(
+            f"Cannot stratify by {', '.join(missing)}: the frame has no such column. "
+            f"Choose from: {', '.join(map(str, cases.columns))}."
+        )
+
+    parts = []
+    for column in stratify_by:
+        values = cases[column].astype("string").str.strip()
+        values = values.mask(values.isna() | (values == ""), UNKNOWN_STRATUM_VALUE)
+        parts.append(values)
+
+    labels = parts[0]
+    for part in parts[1:]:
+        labels = labels + STRATUM_SEPARATOR + part
+    return labels.astype("string")
+
+
+def draw_sample(
+    cases: pd.DataFrame,
+    *,
+    sample_size: int,
+    seed: int,
+    stratify_by: list[str] | None = None,
+    allocation: str = "proportional",
+    reserve_fraction: float = 0.2,
+    minimum_reserve: int = 2,
+) -> Draw:
+    """Draw a stratified simple random sample without replacement, with reserves.
+
+    Parameters
+    ----------
+    cases
+        The sampling frame, one row per case, with a unique ``case_reference``.
+    sample_size
+        Total number of case files to review, over all strata.
+    seed
+        Seed of the random draw; the same seed gives the same draw.
+    stratify_by
+        Frame columns whose values define the strata. Empty or None: one stratum.
+    allocation
+        How the sample is shared across strata: ``proportional``, ``equal`` or
+        ``neyman`` (see `dipcheck.planning.allocate`).
+    reserve_fraction, minimum_reserve
+        Reserve cases listed per stratum: this fraction of the stratum's sample, rounded
+        up, and at least ``minimum_reserve``, as far as the stratum has cases left.
+
+    Returns
+    -------
+    Draw
+
+    Raises
+    ------
+    ParameterError
+        If the sample size is not a positive whole number, exceeds the frame, or is too
+        small to give every stratum its minimum of cases.
+    """
+    stratify_by = list(stratify_by or [])
+    population = len(cases)
+
+    if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)):
+        raise ParameterError(f"Invalid sample size {sample_size!r}: give a whole number.")
+    if sample_size < 1:
+        raise ParameterError(f"Invalid sample size {sample_size}: it must be at least 1.")
+    if sample_size > population:
+        raise ParameterError(
+            f"The sample size {sample_size} is larger than the frame, which has "
+            f"{population} cases: ask for at most {population}, or use a larger extract."
+        )
+
+    labelled = cases.copy()
+    labelled["stratum"] = stratum_labels(cases, stratify_by)
+    population_sizes = labelled.groupby("stratum", sort=True).size()
+    minimum = min(MINIMUM_PER_STRATUM, int(population_sizes.min()))
+    sample_sizes = allocate(
+        population_sizes, sample_size, method=allocation, minimum=minimum
+    ).reindex(population_sizes.index)
+
+    generator = np.random.default_rng(seed)
+    drawn = []
+    design_rows = []
+    for stratum, members in labelled.sort_values("case_reference").groupby(
+        "stratum", sort=True
+    ):
+        size = int(sample_sizes[stratum])
+        reserve = max(math.ceil(reserve_fraction * size), minimum_reserve)
+        reserve = min(reserve, len(members) - size)
+
+        order = generator.permutation(len(members))
+        shuffled = members.iloc[order[: size + reserve]].copy()
+        shuffled["role"] = ["sample"] * size + ["reserve"] * reserve
+        drawn.append(shuffled)
+
+        design_rows.append(
+            {"stratum": stratum, "population": len(members), "sample": size, "reserve": reserve}
+        )
+
+    result = pd.concat(drawn)
+    result["draw_order"] = np.arange(1, len(result) + 1)
+    result = pd.concat([result[result["role"] == "sample"], result[result["role"] == "reserve"]])
+    result = result.reset_index(drop=True)
+
+    leading = ["case_reference", "stratum", "draw_order", "role"]
+    result = result[leading + [column for column in result.columns if column not in leading]]
+    design = pd.DataFrame(design_rows)
+
+    logger.info(
+        "drew %d cases and %d reserves from %d cases in %d strata (seed %d)",
+        int(design["sample"].sum()),
+        int(design["reserve"].sum()),
+        population,
+        len(design),
+        seed,
+    )
+    return Draw(cases=result, design=design)

@@ -1,0 +1,319 @@
+"""The steps of a quarter, as the notebooks call them: draw, simulate, import, estimate.
+
+Each step reads the quarter's records, does its work through the package's modules and
+writes its outputs atomically. The notebooks only load parameters, call one of these
+functions and show what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from dipcheck import config
+from dipcheck.config import Project
+from dipcheck.errors import ParameterError, StateError
+from dipcheck.provenance import code_version, package_versions
+from dipcheck.quarters import Quarter
+from dipcheck.records import QuarterRecords, read_json, write_csv, write_json
+from dipcheck.sampling import Draw, draw_sample
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    """What `draw_quarter` drew and wrote."""
+
+    records: QuarterRecords
+    draw: Draw
+    manifest: dict
+    workbooks: list[Path]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _cases_in_quarter(cases: pd.DataFrame, quarter: Quarter) -> tuple[pd.DataFrame, int]:
+    reported = pd.to_datetime(cases["date_reported"])
+    inside = (reported >= pd.Timestamp(quarter.start)) & (reported <= pd.Timestamp(quarter.end))
+    return cases[inside.fillna(False)], int((~inside.fillna(False)).sum())
+
+
+def _frame_dates(cases: pd.DataFrame) -> str:
+    reported = pd.to_datetime(cases["date_reported"]).dropna()
+    if reported.empty:
+        return "no dates"
+    return f"{reported.min():%Y-%m-%d} to {reported.max():%Y-%m-%d}"
+
+
+def choose_sample_size(
+    population: int,
+    *,
+    sample_size: int | None,
+    margin_of_error: float | None,
+    expected_rate: float,
+    confidence: float,
+) -> tuple[int, str]:
+    """Return the sample size to draw and a sentence explaining it.
+
+    Exactly one of ``sample_size`` and ``margin_of_error`` must be given. A margin of
+    error (in proportion units, 0.05 for ±5 points) is turned into a sample size by
+    `dipcheck.planning.sample_size_for_margin`, with the finite population correction.
+    """
+    if (sample_size is None) == (margin_of_error is None):
+        raise ParameterError(
+            "Give either a sample size or a target margin of error, not both and not neither."
+        )
+    if sample_size is not None:
+        return int(sample_size), f"The analyst set the sample size to {int(sample_size)}."
+
+    from dipcheck.planning import sample_size_for_margin
+
+    plan = sample_size_for_margin(
+        margin_of_error,
+        expected_rate=expected_rate,
+        confidence=confidence,
+        population=population,
+    )
+    return int(plan.sample_size), plan.explanation
+
+
+def draw_quarter(
+    project: Project,
+    quarter: Quarter | str,
+    frame_paths: Sequence[str | Path],
+    *,
+    frame_kind: str = "auto",
+    stratify_by: Sequence[str] = ("area",),
+    sample_size: int | None = None,
+    margin_of_error: float | None = None,
+    expected_rate: float = 0.8,
+    confidence: float = config.CONFIDENCE_LEVEL,
+    seed: int = config.DEFAULT_SEED,
+    allocation: str = "proportional",
+    reviewers: Sequence[str] = ("Reviewer A", "Reviewer B"),
+    double_check_fraction: float = 0.10,
+    framework_name: str = config.DEFAULT_FRAMEWORK,
+    redraw: bool = False,
+) -> DrawResult:
+    """Draw a quarter's sample and write its records, reviewer workbooks and manifest.
+
+    The records are written to a staging folder and moved into ``audits/<quarter>/`` in
+    one rename. A quarter that is already drawn is only drawn again with ``redraw=True``,
+    and then the earlier draw is kept under the new folder's ``archive/``.
+
+    Raises
+    ------
+    StateError
+        If the quarter is already drawn and ``redraw`` is false.
+    ParameterError
+        If the parameters cannot be used (see `draw_sample`).
+    InputError
+        If a frame file has problems.
+    """
+    from dipcheck.frames import read_frame
+    from dipcheck.framework import load_framework
+    from dipcheck.workbooks import write_reviewer_workbooks
+
+    quarter = Quarter.parse(quarter)
+    records = QuarterRecords.of(project, quarter)
+    if records.folder.exists() and not redraw:
+        raise StateError(
+            f"{quarter} is already drawn ({records.folder}). Drawing again would replace the "
+            "sample that reviewers are working on; if that is what you want, add --redraw "
+            "and the earlier draw will be archived."
+        )
+    if not frame_paths:
+        raise ParameterError("No frame file given: name the case extract to draw from.")
+
+    framework = load_framework(framework_name, project=project)
+    frame = read_frame([Path(path) for path in frame_paths], kind=frame_kind)
+    cases, outside = _cases_in_quarter(frame.cases, quarter)
+    logger.info(
+        "frame: %d cases read, %d reported in %s, %d outside it",
+        len(frame.cases), len(cases), quarter, outside,
+    )  # fmt: skip
+    if cases.empty:
+        raise ParameterError(
+            f"No case in the frame was reported in {quarter} ({quarter.label}); the frame's "
+            f"dates run {_frame_dates(frame.cases)}. Check the quarter or the extract."
+        )
+
+    size, size_explanation = choose_sample_size(
+        len(cases),
+        sample_size=sample_size,
+        margin_of_error=margin_of_error,
+        expected_rate=expected_rate,
+        confidence=confidence,
+    )
+    draw = draw_sample(
+        cases, sample_size=size, seed=seed, stratify_by=list(stratify_by), allocation=allocation
+    )
+
+    staging = project.audits / f".staging-{quarter}-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        staged = QuarterRecords(Project(project.root), quarter)
+        write_csv(staging / staged.sample.name, draw.cases)
+        write_csv(staging / staged.design.name, draw.design)
+        workbooks = write_reviewer_workbooks(
+            draw.sample,
+            framework,
+            str(quarter),
+            list(reviewers),
+            staging / "workbooks",
+            double_check_fraction=double_check_fraction,
+            seed=seed,
+        )
+
+        manifest = {
+            "quarter": str(quarter),
+            "drawn_at": _now(),
+            "code_version": code_version(project.root),
+            "packages": package_versions(),
+            "parameters": {
+                "frame_kind": frame_kind,
+                "stratify_by": list(stratify_by),
+                "sample_size": sample_size,
+                "margin_of_error": margin_of_error,
+                "expected_rate": expected_rate,
+                "confidence": confidence,
+                "allocation": allocation,
+                "reviewers": list(reviewers),
+                "double_check_fraction": double_check_fraction,
+                "framework": framework_name,
+            },
+            "seed": seed,
+            "stratify_by": list(stratify_by),
+            "sample_size": size,
+            "sample_size_explanation": size_explanation,
+            "frame": {
+                "kind": frame.kind,
+                "files": [{"path": str(path), "sha256": digest} for path, digest in frame.sources],
+                "rows_read": frame.rows_read,
+                "cases": len(frame.cases),
+                "dropped": dict(frame.dropped),
+                "outside_quarter": outside,
+                "population": len(cases),
+            },
+            "framework": {
+                "id": framework.id,
+                "version": framework.version,
+                "sha256": framework.sha256,
+            },
+            "strata": draw.design.to_dict(orient="records"),
+            "answers_simulated": False,
+        }
+        write_json(staging / staged.manifest.name, manifest)
+
+        if records.folder.exists():
+            archived = staging / "archive" / f"draw-{datetime.now():%Y%m%dT%H%M%S}"
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(records.folder, archived)
+            logger.info("archived the earlier draw of %s in %s", quarter, archived)
+        os.replace(staging, records.folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+    workbooks = [records.workbooks / path.name for path in workbooks]
+    logger.info("wrote %s: %d sampled cases, %d workbooks", records.folder, len(draw.sample),
+                len(workbooks))  # fmt: skip
+    return DrawResult(records=records, draw=draw, manifest=manifest, workbooks=workbooks)
+
+
+def read_manifest(records: QuarterRecords) -> dict:
+    """Return the quarter's manifest, or raise StateError if the quarter is not drawn."""
+    if not records.manifest.exists():
+        raise StateError(
+            f"{records.quarter} has not been drawn: {records.manifest} is missing. Run "
+            f"`dipcheck draw --quarter {records.quarter} --frame FILE` first."
+        )
+    return read_json(records.manifest)
+
+
+def mark_demo(project: Project, quarter: Quarter | str) -> None:
+    """Mark a quarter's manifest as made by the demo, so a later demo may replace it."""
+    records = QuarterRecords.of(project, quarter)
+    manifest = read_manifest(records)
+    manifest["demo"] = True
+    write_json(records.manifest, manifest)
+
+
+def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> list[Path]:
+    """Fill the quarter's issued workbooks with simulated answers, as reviewers would.
+
+    The filled copies go to ``returned/``; the issued workbooks are not changed. The
+    manifest records that the answers are simulated, and the report says so.
+
+    Raises
+    ------
+    StateError
+        If the quarter is not drawn or already has returned workbooks.
+    """
+    from dipcheck.demo import simulate_answers
+    from dipcheck.framework import load_framework
+    from dipcheck.workbooks import fill_workbook
+
+    records = QuarterRecords.of(project, quarter)
+    manifest = read_manifest(records)
+    existing = sorted(records.returned.glob("*.xlsx")) if records.returned.exists() else []
+    if existing:
+        raise StateError(
+            f"{records.returned} already holds returned workbooks ({len(existing)}); simulated "
+            "answers would sit beside real ones. Move them elsewhere first."
+        )
+
+    framework = load_framework(manifest["parameters"]["framework"], project=project)
+    sample = read_sample(records)
+    answers, reviews = simulate_answers(sample, framework, str(records.quarter), seed)
+
+    returned = []
+    for workbook in sorted(records.workbooks.glob("*.xlsx")):
+        target = records.returned / workbook.name
+        returned.append(fill_workbook(workbook, target, answers, reviews))
+
+    manifest["answers_simulated"] = True
+    write_json(records.manifest, manifest)
+    logger.info("filled %d workbooks with simulated answers in %s", len(returned),
+                records.returned)  # fmt: skip
+    return returned
+
+
+def read_sample(records: QuarterRecords) -> pd.DataFrame:
+    """Return the quarter's drawn cases (sample and reserves) with dates parsed."""
+    from dipcheck.frames import DATE_COLUMNS
+
+    sample = pd.read_csv(records.sample, dtype={"case_reference": "string"})
+    for column in DATE_COLUMNS:
+        if column in sample.columns:
+            sample[column] = pd.to_datetime(sample[column])
+    return sample
+
+
+def import_quarter(project: Project, quarter: Quarter | str, *, allow_partial: bool = False):
+    """Import the quarter's returned workbooks into ``answers.csv`` and ``reviews.csv``."""
+    from dipcheck.framework import load_framework
+    from dipcheck.workbooks import import_returned_workbooks
+
+    records = QuarterRecords.of(project, quarter)
+    manifest = read_manifest(records)
+    if not records.returned.exists() or not any(records.returned.glob("*.xlsx")):
+        raise StateError(
+            f"No returned workbooks for {records.quarter}: put the completed workbooks in "
+            f"{records.returned} and run the import again."
+        )
+
+    framework = load_framework(manifest["parameters"]["framework"], project=project)
+    return import_returned_workbooks(records, framework, allow_partial=allow_partial)
