@@ -161,4 +161,3 @@ def demo(project: Project, arguments: argparse.Namespace) -> Path:
 
     print(f"Demo report: {path}")
     return path
-

@@ -148,9 +148,7 @@ def draw_sample(
     generator = np.random.default_rng(seed)
     drawn = []
     design_rows = []
-    for stratum, members in labelled.sort_values("case_reference").groupby(
-        "stratum", sort=True
-    ):
+    for stratum, members in labelled.sort_values("case_reference").groupby("stratum", sort=True):
         size = int(sample_sizes[stratum])
         reserve = max(math.ceil(reserve_fraction * size), minimum_reserve)
         reserve = min(reserve, len(members) - size)
