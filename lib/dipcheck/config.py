@@ -57,6 +57,9 @@ class Project:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
     @classmethod
     def at(cls, root: str | Path | None = None) -> Project:
         """Open the project at ``root``, or find it as `find_project_root` does."""

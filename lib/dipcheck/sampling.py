@@ -1,7 +1,7 @@
 """The stratified random draw of a quarter's case files.
 
 Cases are grouped into strata by one or more frame columns (for example ``area``). The
-sample size is shared across strata by `dipcheck.planning.allocate`, and each stratum's
+sample size is shared across strata by `dipcheck.allocation.allocate`, and each stratum's
 cases are put in a seeded random order: the first ``n_h`` are the sample and the next ones
 are the reserve list, used in that order when a sampled case has to be excluded.
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dipcheck.errors import ParameterError
-from dipcheck.planning import allocate
+from dipcheck.allocation import allocate
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def draw_sample(
         Frame columns whose values define the strata. Empty or None: one stratum.
     allocation
         How the sample is shared across strata: ``proportional``, ``equal`` or
-        ``neyman`` (see `dipcheck.planning.allocate`).
+        ``neyman`` (see `dipcheck.allocation.allocate`).
     reserve_fraction, minimum_reserve
         Reserve cases listed per stratum: this fraction of the stratum's sample, rounded
         up, and at least ``minimum_reserve``, as far as the stratum has cases left.

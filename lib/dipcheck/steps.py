@@ -159,20 +159,22 @@ def draw_quarter(
         cases, sample_size=size, seed=seed, stratify_by=list(stratify_by), allocation=allocation
     )
 
+    # Everything is written under a staging project whose quarter folder is then renamed
+    # into place, so a failure part-way leaves no half-drawn quarter behind.
     staging = project.audits / f".staging-{quarter}-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    staged = QuarterRecords(Project(staging), quarter)
+    staged.folder.mkdir(parents=True)
     try:
-        staged = QuarterRecords(Project(project.root), quarter)
-        write_csv(staging / staged.sample.name, draw.cases)
-        write_csv(staging / staged.design.name, draw.design)
+        write_csv(staged.sample, draw.cases)
+        write_csv(staged.design, draw.design)
         workbooks = write_reviewer_workbooks(
             draw.sample,
             framework,
             str(quarter),
             list(reviewers),
-            staging / "workbooks",
+            staged,
             double_check_fraction=double_check_fraction,
             seed=seed,
         )
@@ -215,17 +217,16 @@ def draw_quarter(
             "strata": draw.design.to_dict(orient="records"),
             "answers_simulated": False,
         }
-        write_json(staging / staged.manifest.name, manifest)
+        write_json(staged.manifest, manifest)
 
         if records.folder.exists():
-            archived = staging / "archive" / f"draw-{datetime.now():%Y%m%dT%H%M%S}"
+            archived = staged.archive / f"draw-{datetime.now():%Y%m%dT%H%M%S}"
             archived.parent.mkdir(parents=True, exist_ok=True)
             os.replace(records.folder, archived)
             logger.info("archived the earlier draw of %s in %s", quarter, archived)
-        os.replace(staging, records.folder)
-    except BaseException:
+        os.replace(staged.folder, records.folder)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
 
     workbooks = [records.workbooks / path.name for path in workbooks]
     logger.info("wrote %s: %d sampled cases, %d workbooks", records.folder, len(draw.sample),
