@@ -8,11 +8,8 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from dipcheck.errors import InputError, ParameterError
-from dipcheck.estimation import (
-    assess_reliability,
-    estimate_by_stratum,
-    estimate_compliance,
-)
+from dipcheck.estimation import estimate_by_stratum, estimate_compliance
+from dipcheck.reliability import assess_reliability
 
 REFERENCE = Path(__file__).parent / "reference"
 TOLERANCE = 1e-6
