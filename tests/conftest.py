@@ -1,0 +1,30 @@
+"""Fixtures shared by the end-to-end tests: a copy of the project in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def copy_project(target: Path) -> Path:
+    """Copy what a project needs to run (notebooks, frameworks, register, data) to target."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPOSITORY / "notebooks", target / "notebooks")
+    shutil.copytree(REPOSITORY / "audits" / "frameworks", target / "audits" / "frameworks")
+    register = REPOSITORY / "audits" / "recommendations.csv"
+    if register.exists():
+        shutil.copy2(register, target / "audits" / "recommendations.csv")
+    shutil.copytree(REPOSITORY / "data" / "demo", target / "data" / "demo")
+    shutil.copytree(REPOSITORY / "data" / "police-uk", target / "data" / "police-uk")
+    (target / "reports").mkdir()
+    return target
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A fresh copy of the project, for a test that changes it."""
+    return copy_project(tmp_path / "project")
