@@ -37,7 +37,10 @@ def test_write_csv_round_trip(tmp_path):
 
 def test_write_json_content(tmp_path):
     write_json(tmp_path / "manifest.json", {"quarter": "2026-Q3", "seed": 1})
-    assert json.loads((tmp_path / "manifest.json").read_text()) == {"quarter": "2026-Q3", "seed": 1}
+    assert json.loads((tmp_path / "manifest.json").read_text()) == {
+        "quarter": "2026-Q3",
+        "seed": 1,
+    }
 
 
 def test_sha256_matches_hashlib(tmp_path):
@@ -51,3 +54,14 @@ def test_quarter_paths(tmp_path):
     assert records.folder == tmp_path / "audits" / "2026-Q3"
     assert records.answers == tmp_path / "audits" / "2026-Q3" / "answers.csv"
     assert records.report_html == tmp_path / "reports" / "2026-Q3" / "report.html"
+
+
+def test_written_file_follows_umask(tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        path = write_csv(tmp_path / "design.csv", pd.DataFrame({"stratum": ["North"]}))
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -119,6 +119,9 @@ def write_atomic(path: str | Path, write: Callable[[Path], Any]) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     temporary_path = Path(temporary)
+    # mkstemp creates the file readable by its owner only; give it the permissions any
+    # other new file gets under the process's umask.
+    os.chmod(temporary_path, 0o666 & ~_current_umask())
 
     try:
         write(temporary_path)
@@ -129,6 +132,12 @@ def write_atomic(path: str | Path, write: Callable[[Path], Any]) -> Path:
 
     logger.debug("wrote %s", path)
     return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_csv(path: str | Path, table: pd.DataFrame) -> Path:
