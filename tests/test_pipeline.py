@@ -1,5 +1,4 @@
 import multiprocessing
-import time
 
 import pytest
 
@@ -64,7 +63,7 @@ def test_publish_replaces_outputs(tmp_path):
     assert not run.staging.exists()
 
 
-def test_discard_keeps_previous_outputs(tmp_path):
+def test_discard_removes_staging(tmp_path):
     project = Project(tmp_path)
     destination = project.quarter_reports("2026-Q3")
     destination.mkdir(parents=True)
@@ -72,8 +71,22 @@ def test_discard_keeps_previous_outputs(tmp_path):
 
     run = Run(project, "2026-Q3", "report")
     (run.staging / "report.html").write_text("half-made report")
-    time.sleep(0.01)
     run.discard()
+
+    assert (destination / "report.html").read_text() == "old report"
+    assert not run.staging.exists()
+    assert not (destination / "failed-runs").exists()
+
+
+def test_discard_can_keep_notebooks(tmp_path):
+    project = Project(tmp_path)
+    destination = project.quarter_reports("2026-Q3")
+    destination.mkdir(parents=True)
+    (destination / "report.html").write_text("old report")
+
+    run = Run(project, "2026-Q3", "report")
+    (run.staging / "report.html").write_text("half-made report")
+    run.discard(keep_notebooks=True)
 
     assert (destination / "report.html").read_text() == "old report"
     kept = list((destination / "failed-runs").iterdir())

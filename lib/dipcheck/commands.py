@@ -39,12 +39,13 @@ def _draw_parameters(project: Project, arguments: argparse.Namespace) -> dict:
 def run_draw(project: Project, parameters: dict) -> QuarterRecords:
     """Run the draw notebook for one quarter and keep the executed copy."""
     quarter = parameters["quarter"]
+    steps.check_can_draw(project, quarter, parameters["frame_paths"], parameters["redraw"])
     with pipeline.quarter_lock(project, quarter):
         run = pipeline.Run(project, quarter, "draw")
         try:
             run.notebook(pipeline.DRAW_NOTEBOOK, parameters)
-        except BaseException:
-            run.discard()
+        except BaseException as error:
+            run.discard(keep_notebooks=isinstance(error, pipeline.NotebookError))
             raise
         run.publish()
 
@@ -72,8 +73,8 @@ def run_report(project: Project, quarter: str, *, target: float | None = None) -
                 {**common, "output_dir": str(run.staging), "target": target},
             )
             export_report(run.staging / pipeline.REPORT_NOTEBOOK, run.staging / "report.html")
-        except BaseException:
-            run.discard()
+        except BaseException as error:
+            run.discard(keep_notebooks=isinstance(error, pipeline.NotebookError))
             raise
         run.publish()
 

@@ -75,6 +75,22 @@ def quarter_lock(project: Project, quarter: Quarter | str) -> Iterator[Path]:
         stream.close()
 
 
+def _kernel_manager_class():
+    """Return a kernel manager that talks to the kernel over local sockets, not TCP.
+
+    The kernel runs on the same machine, so IPC sockets avoid an open TCP port and
+    ipykernel's warning about unencrypted TCP on every run.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
+
+
 def _raise_from_notebook(error: Exception, notebook: str) -> None:
     """Re-raise a papermill execution error as the dipcheck error the notebook raised."""
     name = getattr(error, "ename", "")
@@ -89,7 +105,7 @@ def _raise_from_notebook(error: Exception, notebook: str) -> None:
         raise DipcheckError(value) from None
     raise NotebookError(
         f"{notebook} failed with {name or type(error).__name__}: {value}. The executed "
-        "notebook in the run's staging folder shows the cell that failed."
+        "notebook under reports/<quarter>/failed-runs/ shows the cell that failed."
     ) from None
 
 
@@ -133,6 +149,7 @@ def run_notebook(
             kernel_name=KERNEL_NAME,
             progress_bar=False,
             cwd=str(project.root),
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as error:
         _raise_from_notebook(error, name)
@@ -172,13 +189,17 @@ class Run:
         logger.info("published %d files to %s", len(published), self.destination)
         return published
 
-    def discard(self) -> None:
-        """Remove the staging folder after a failed run.
+    def discard(self, keep_notebooks: bool = False) -> None:
+        """Remove the staging folder after a failed run; published outputs stay as they were.
 
-        The executed notebooks are kept under ``failed-runs/`` so that the analyst can see
-        which cell failed; the published outputs are left untouched.
+        With ``keep_notebooks`` the executed notebooks are kept under ``failed-runs/`` so
+        that the analyst can see which cell failed. That helps with unexpected errors; an
+        input error's message already says what to fix.
         """
         if not self.staging.exists():
+            return
+        if not keep_notebooks:
+            shutil.rmtree(self.staging)
             return
         kept = self.destination / "failed-runs" / self.staging.name.removeprefix(".staging-")
         kept.parent.mkdir(parents=True, exist_ok=True)

@@ -87,6 +87,29 @@ def choose_sample_size(
     return int(plan.sample_size), plan.explanation
 
 
+def check_can_draw(
+    project: Project, quarter: Quarter | str, frame_paths: Sequence[str | Path], redraw: bool
+) -> None:
+    """Raise if the quarter cannot be drawn: drawn already (without redraw), or no frame.
+
+    Raises
+    ------
+    StateError
+        If the quarter is already drawn and ``redraw`` is false.
+    ParameterError
+        If no frame file is given.
+    """
+    records = QuarterRecords.of(project, quarter)
+    if records.folder.exists() and not redraw:
+        raise StateError(
+            f"{records.quarter} is already drawn ({records.folder}). Drawing again would "
+            "replace the sample that reviewers are working on; if that is what you want, add "
+            "--redraw and the earlier draw will be archived."
+        )
+    if not frame_paths:
+        raise ParameterError("No frame file given: name the case extract to draw from.")
+
+
 def draw_quarter(
     project: Project,
     quarter: Quarter | str,
@@ -126,14 +149,7 @@ def draw_quarter(
 
     quarter = Quarter.parse(quarter)
     records = QuarterRecords.of(project, quarter)
-    if records.folder.exists() and not redraw:
-        raise StateError(
-            f"{quarter} is already drawn ({records.folder}). Drawing again would replace the "
-            "sample that reviewers are working on; if that is what you want, add --redraw "
-            "and the earlier draw will be archived."
-        )
-    if not frame_paths:
-        raise ParameterError("No frame file given: name the case extract to draw from.")
+    check_can_draw(project, quarter, frame_paths, redraw)
 
     framework = load_framework(framework_name, project=project)
     frame = read_frame([Path(path) for path in frame_paths], kind=frame_kind)
@@ -263,7 +279,7 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
     StateError
         If the quarter is not drawn or already has returned workbooks.
     """
-    from dipcheck.demo import simulate_answers
+    from dipcheck.simulation import simulate_answers
     from dipcheck.framework import load_framework
     from dipcheck.workbooks import fill_workbook
 
@@ -306,7 +322,7 @@ def read_sample(records: QuarterRecords) -> pd.DataFrame:
 def import_quarter(project: Project, quarter: Quarter | str, *, allow_partial: bool = False):
     """Import the quarter's returned workbooks into ``answers.csv`` and ``reviews.csv``."""
     from dipcheck.framework import load_framework
-    from dipcheck.workbooks import import_returned_workbooks
+    from dipcheck.importing import import_returned_workbooks
 
     records = QuarterRecords.of(project, quarter)
     manifest = read_manifest(records)
