@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from dipcheck.errors import InputError, ParameterError
-from dipcheck.frames import MAX_PROBLEMS_PER_CHECK, read_frame
+from dipcheck.extract_checks import MAX_PROBLEMS_PER_CHECK
+from dipcheck.frames import read_frame
 
 DATA = Path(__file__).parent / "data" / "frames"
 TODAY = dt.date(2026, 12, 4)

@@ -279,8 +279,8 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
     StateError
         If the quarter is not drawn or already has returned workbooks.
     """
-    from dipcheck.simulation import simulate_answers
     from dipcheck.framework import load_framework
+    from dipcheck.simulation import simulate_answers
     from dipcheck.workbooks import fill_workbook
 
     records = QuarterRecords.of(project, quarter)
