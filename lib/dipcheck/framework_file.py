@@ -15,39 +15,13 @@ import yaml
 
 from dipcheck.errors import InputError, Problem
 from dipcheck.rules import RuleError, parse_rule
+from dipcheck.schema import DATE_COLUMNS, SCHEMA_COLUMNS
 
 ANSWERS = ("met", "not_met", "not_evidenced", "not_applicable")
 QUALITY_LEVELS = ("outstanding", "good", "requires_improvement", "inadequate")
 KINDS = ("entitlement", "quality")
 
-FLAG_COLUMNS = (
-    "enhanced_most_serious",
-    "enhanced_persistently_targeted",
-    "enhanced_vulnerable_intimidated",
-    "victim_under_18",
-)
-DATE_COLUMNS = (
-    "date_reported",
-    "date_first_response",
-    "date_written_acknowledgement",
-    "date_needs_assessment",
-    "date_referred_to_support",
-    "date_suspect_event",
-    "date_victim_told_suspect_event",
-    "date_vps_offered",
-    "date_outcome",
-    "date_vcs_referral",
-)
-CASE_COLUMNS = (
-    "case_reference",
-    "offence_group",
-    "area",
-    "suspect_event",
-    "case_outcome",
-    "sentence_months",
-    *FLAG_COLUMNS,
-    *DATE_COLUMNS,
-)
+CASE_COLUMNS = SCHEMA_COLUMNS
 """Columns of the case extract that rules and timescales may name without declaring."""
 
 # Keys of each kind of file: (required, optional).
