@@ -23,14 +23,13 @@ from dipcheck.config import DEFAULT_FRAMEWORK, Project
 from dipcheck.errors import InputError, Problem
 from dipcheck.framework_file import (
     ANSWERS,
-    DATE_COLUMNS,
-    FLAG_COLUMNS,
     QUALITY_LEVELS,
     Context,
     check_document,
     read_yaml,
 )
 from dipcheck.rules import Rule, as_flags, parse_rule
+from dipcheck.schema import DATE_COLUMNS, FLAG_COLUMNS
 
 logger = logging.getLogger(__name__)
 
