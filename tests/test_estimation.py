@@ -304,3 +304,45 @@ def test_reliability_rules(values, reliability, reason):
 
     assert flags[0] == reliability
     assert reason in reasons[0]
+
+
+def test_by_stratum_matches_textbook_srswor():
+    """Within one stratum every case applicable: Cochran's SRSWOR standard error.
+
+    For a proportion from a simple random sample of n from N without replacement,
+    var(p) = (1 - n/N) p (1 - p) / (n - 1) (Cochran 1977, Sampling Techniques, eq. 3.11).
+    """
+    met = {"North": 18, "South": 7}
+    sampled = {"North": 24, "South": 10}
+    population = {"North": 300, "South": 40}
+    rows = []
+    for stratum, size in sampled.items():
+        for number in range(size):
+            answer = "met" if number < met[stratum] else "not_met"
+            rows.append(
+                {
+                    "case_reference": f"{stratum}-{number}",
+                    "stratum": stratum,
+                    "question_id": "R4_REFERRAL",
+                    "answer": answer,
+                }
+            )
+    answers = pd.DataFrame(rows)
+    design = pd.DataFrame(
+        {
+            "stratum": list(sampled),
+            "population": [population[s] for s in sampled],
+            "sample": [sampled[s] for s in sampled],
+        }
+    )
+
+    table = estimate_compliance(answers, design, by="stratum").set_index("stratum")
+
+    for stratum in sampled:
+        n, big_n = sampled[stratum], population[stratum]
+        p = met[stratum] / n
+        standard_error = np.sqrt((1 - n / big_n) * p * (1 - p) / (n - 1))
+        assert table.loc[stratum, "estimate"] == pytest.approx(p, abs=TOLERANCE)
+        assert table.loc[stratum, "standard_error"] == pytest.approx(standard_error, abs=1e-9)
+        assert table.loc[stratum, "degrees_of_freedom"] == n - 1
+        assert table.loc[stratum, "applicable"] == n

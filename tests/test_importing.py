@@ -12,26 +12,16 @@ import pandas as pd
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl.utils import get_column_letter
-from statsmodels.stats.inter_rater import cohens_kappa
 
+from dipcheck.assignments import read_assignments, read_sample
 from dipcheck.config import Project
 from dipcheck.errors import InputError
+from dipcheck.exclusions import exclusion_counts, issue_replacement_workbook, replacements_for
 from dipcheck.framework import load_framework
-from dipcheck.importing import (
-    ANSWER_COLUMNS,
-    agreement_table,
-    exclusion_counts,
-    import_returned_workbooks,
-)
+from dipcheck.importing import ANSWER_COLUMNS, import_returned_workbooks
 from dipcheck.records import QuarterRecords, sha256_of, write_csv
-from dipcheck.workbooks import (
-    OVERRIDE_SUFFIX,
-    fill_workbook,
-    issue_replacement_workbook,
-    read_assignments,
-    read_sample,
-    replacements_for,
-)
+from dipcheck.workbook_filling import fill_workbook
+from dipcheck.workbook_layout import OVERRIDE_SUFFIX
 from test_workbooks import (
     FRAMEWORK_FILE,
     QUARTER,
@@ -236,70 +226,6 @@ def test_corrected_workbook_fixes_problem(records, framework):
 
     assert records.answers.exists()
     assert result.workbooks.set_index("file").at[corrected.name, "used"] == True  # noqa: E712
-
-
-def test_double_check_disagreement_listed(records, framework):
-    reference, first, second = double_checked_case(records)
-    edit_cell(second, reference, "Q_UPDATES_QUALITY", "Outstanding")
-
-    result = import_returned_workbooks(records, framework)
-    answers = read_output(records.answers)
-    answer = answers[
-        (answers["case_reference"] == reference) & (answers["question_id"] == "Q_UPDATES_QUALITY")
-    ]
-
-    assert result.disagreements["question_id"].tolist() == ["Q_UPDATES_QUALITY"]
-    assert result.disagreements["answer_first"].tolist() == ["good"]
-    assert result.disagreements["answer_second"].tolist() == ["outstanding"]
-    assert answer["answer"].tolist() == ["good"]
-
-
-def test_double_check_resolution_used(records, framework):
-    reference, _, second = double_checked_case(records)
-    edit_cell(second, reference, "Q_UPDATES_QUALITY", "Outstanding")
-    resolutions = pd.DataFrame(
-        {
-            "case_reference": [reference],
-            "question_id": ["Q_UPDATES_QUALITY"],
-            "resolved_answer": ["outstanding"],
-            "resolved_by": ["Lead analyst"],
-            "note": ["Updates were weekly as agreed."],
-        }
-    )
-    write_csv(records.folder / "resolutions.csv", resolutions)
-
-    import_returned_workbooks(records, framework)
-    answers = read_output(records.answers)
-    double_checks = read_output(records.folder / "double_checks.csv")
-    answer = answers[
-        (answers["case_reference"] == reference) & (answers["question_id"] == "Q_UPDATES_QUALITY")
-    ]
-    resolved = double_checks[double_checks["question_id"] == "Q_UPDATES_QUALITY"]
-
-    assert answer["answer"].tolist() == ["outstanding"]
-    assert resolved["resolved_answer"].tolist() == ["outstanding"]
-
-
-def test_resolution_invalid_answer(records, framework):
-    reference, _, _ = double_checked_case(records)
-    resolutions = pd.DataFrame(
-        {
-            "case_reference": [reference],
-            "question_id": ["R1_UNDERSTOOD"],
-            "resolved_answer": ["perhaps"],
-            "resolved_by": ["Lead analyst"],
-            "note": [""],
-        }
-    )
-    write_csv(records.folder / "resolutions.csv", resolutions)
-
-    with pytest.raises(InputError) as raised:
-        import_returned_workbooks(records, framework)
-    problem = raised.value.problems[0]
-
-    assert Path(problem.file).name == "resolutions.csv"
-    assert problem.row == 2
-    assert problem.column == "resolved_answer"
 
 
 def test_exclusion_then_replacement(records, framework):
@@ -570,39 +496,3 @@ def test_problem_message_names_place(records, framework):
     assert "sheet 'Cases'" in text
     assert "row 3" in text or "row 4" in text or "row 5" in text or "row 6" in text
     assert "R1_UNDERSTOOD" in text
-
-
-def test_agreement_table_matches_statsmodels(framework):
-    first = ["met", "met", "not_met", "met", "not_evidenced", "met", "not_met", "met"]
-    second = ["met", "not_met", "not_met", "met", "met", "met", "not_met", "met"]
-    double_checks = pd.DataFrame(
-        {
-            "question_id": "R1_UNDERSTOOD",
-            "case_reference": [f"N-{index:03d}" for index in range(8)],
-            "answer_first": first,
-            "answer_second": second,
-        }
-    )
-    crosstab = pd.crosstab(pd.Series(first), pd.Series(second)).reindex(
-        index=["met", "not_evidenced", "not_met"],
-        columns=["met", "not_evidenced", "not_met"],
-        fill_value=0,
-    )
-
-    table = agreement_table(double_checks, framework).set_index("question_id")
-    kappa = cohens_kappa(crosstab.to_numpy()).kappa
-
-    assert table.at["R1_UNDERSTOOD", "cases"] == 8
-    assert table.at["R1_UNDERSTOOD", "agreed"] == 6
-    assert table.at["R1_UNDERSTOOD", "percent_agreement"] == pytest.approx(0.75)
-    assert table.at["R1_UNDERSTOOD", "kappa"] == pytest.approx(kappa)
-    assert table.at["R1_UNDERSTOOD", "pabak"] == pytest.approx((4 * 0.75 - 1) / 3)
-
-
-def test_agreement_table_skips_exclusions(records, framework):
-    result = import_returned_workbooks(records, framework)
-
-    table = agreement_table(result.double_checks, framework)
-
-    assert len(table) == len(framework.questions) + 1
-    assert (table["percent_agreement"] == 1.0).all()

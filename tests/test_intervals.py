@@ -1,6 +1,5 @@
 """Tests of dipcheck.intervals against statsmodels, scipy and published values."""
 
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -1,7 +1,7 @@
-"""Tests of dipcheck.workbooks: issuing reviewer workbooks and filling them in.
+"""Tests of dipcheck.workbooks: issuing reviewer workbooks.
 
 The builders at the top (a synthetic sample, the quarter's records, simulated reviewer
-answers) are also used by tests/test_importing.py.
+answers) are also used by the tests of filling, importing, exclusions and double checks.
 """
 
 from __future__ import annotations
@@ -14,22 +14,19 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from dipcheck.assignments import read_assignments, read_sample
 from dipcheck.config import Project
 from dipcheck.errors import ParameterError, StateError
 from dipcheck.framework import load_framework
 from dipcheck.records import QuarterRecords, sha256_of, write_csv
-from dipcheck.workbooks import (
+from dipcheck.workbook_filling import fill_workbook
+from dipcheck.workbook_layout import (
     FIRST_CASE_ROW,
     HEADER_ROW,
     OVERRIDE_SUFFIX,
     SUGGESTED_SUFFIX,
-    fill_workbook,
-    issue_replacement_workbook,
-    read_assignments,
-    read_sample,
-    replacements_for,
-    write_reviewer_workbooks,
 )
+from dipcheck.workbooks import write_reviewer_workbooks
 
 QUARTER = "2026-Q3"
 REVIEWERS = ["Alice Smith", "Bob Jones"]
@@ -267,7 +264,7 @@ def test_issue_double_checks_fraction(records, framework, fraction, expected):
 
 def test_issue_one_reviewer_skips_double_check(records, framework, caplog):
     sample = read_sample(records)
-    with caplog.at_level(logging.WARNING, logger="dipcheck.workbooks"):
+    with caplog.at_level(logging.WARNING, logger="dipcheck.assignments"):
         write_reviewer_workbooks(sample, framework, QUARTER, ["Alice"], records.folder, seed=1)
     assignments = read_assignments(records)
 
@@ -467,82 +464,3 @@ def test_suggested_answer_prefilled(records, framework):
         label = {"met": "Met", "not_met": "Not met", "not_applicable": "Not applicable"}[code]
         assert sheet.cell(row, columns["R4_REFERRAL" + SUGGESTED_SUFFIX]).value == label
         assert sheet.cell(row, columns["R4_REFERRAL"]).value == label
-
-
-def test_fill_writes_labels(records, framework):
-    issue(records, framework)
-    answers = pd.DataFrame(
-        {
-            "case_reference": ["N-001", "N-001"],
-            "question_id": ["R1_UNDERSTOOD", "Q_UPDATES_QUALITY"],
-            "answer": ["not_evidenced", "requires_improvement"],
-        }
-    )
-    reviews = pd.DataFrame(
-        {"case_reference": ["N-001"], "case_score": [3], "exclude_reason": ["unsafe_to_contact"]}
-    )
-    sheet_path = records.returned / "filled.xlsx"
-    path = workbook_of(records, "N-001")
-    before = sha256_of(path)
-
-    fill_workbook(path, sheet_path, answers, reviews)
-    sheet = openpyxl.load_workbook(sheet_path)["Cases"]
-    columns = header_columns(sheet)
-    row = row_of_case(sheet, "N-001")
-
-    assert sheet.cell(row, columns["R1_UNDERSTOOD"]).value == "Not evidenced on file"
-    assert sheet.cell(row, columns["Q_UPDATES_QUALITY"]).value == "Requires improvement"
-    assert sheet.cell(row, columns["case_score"]).value == 3
-    assert sheet.cell(row, columns["exclude_reason"]).value == "Unsafe to contact"
-    assert sha256_of(path) == before
-
-
-def test_fill_rejects_same_path(records, framework):
-    path = issue(records, framework)[0]
-    with pytest.raises(ParameterError, match="in place"):
-        fill_workbook(path, path, pd.DataFrame(), pd.DataFrame())
-
-
-def test_replacements_same_stratum_in_draw_order(records, framework):
-    issue(records, framework)
-
-    table = replacements_for(records, ["N-002", "S-004", "N-001"])
-
-    assert table["replaces"].tolist() == ["N-001", "N-002", "S-004"]
-    assert table["case_reference"].tolist() == ["N-006", "N-007", "S-006"]
-    assert (table["stratum"] == ["North", "North", "South"]).all()
-
-
-def test_replacements_run_out(records, framework):
-    issue(records, framework)
-
-    table = replacements_for(records, ["N-001", "N-002", "N-003", "N-004"])
-
-    assert table["case_reference"].tolist() == ["N-006", "N-007", "N-008", ""]
-
-
-def test_replacement_workbook_skips_used_reserves(records, framework):
-    issue(records, framework)
-    path = issue_replacement_workbook(
-        records, framework, replacements_for(records, ["N-001"]), "Bob Jones"
-    )
-
-    again = replacements_for(records, ["N-002"])
-    assignments = read_assignments(records)
-    replacement = assignments[assignments["replaces"] == "N-001"]
-
-    assert path.name == "2026-Q3-bob-jones-replacements-1.xlsx"
-    assert replacement["case_reference"].tolist() == ["N-006"]
-    assert again["case_reference"].tolist() == ["N-007"]
-
-
-def test_replacement_workbook_next_number(records, framework):
-    issue(records, framework)
-    issue_replacement_workbook(
-        records, framework, replacements_for(records, ["N-001"]), "Bob Jones"
-    )
-    second = issue_replacement_workbook(
-        records, framework, replacements_for(records, ["S-001"]), "Bob Jones"
-    )
-
-    assert second.name == "2026-Q3-bob-jones-replacements-2.xlsx"

@@ -267,8 +267,8 @@ def changes_between_quarters(
     pandas.DataFrame
         One row per question (and group): ``question_id``, the `by` columns,
         ``quarter``, ``previous_quarter``, ``previous_estimate``,
-        ``estimate``, ``difference``, ``lower``, ``upper``, ``p_value``,
-        ``adjusted_p_value`` (Holm, across every row compared), ``verdict``,
+        ``estimate``, ``difference`` with its interval ``difference_lower`` and
+        ``difference_upper``, ``p_value``, ``adjusted_p_value`` (Holm, across every row compared), ``verdict``,
         ``quarters_in_trend``, ``trend_statistic`` and ``trend_p_value``. Quarters whose
         estimate is suppressed or has no applicable cases are not compared: their
         verdict states why and their p-values are NaN. The trend test uses every quarter
@@ -327,8 +327,10 @@ def changes_between_quarters(
             pairs["n"],
             confidence=confidence,
         )
+        renamed = {"lower": "difference_lower", "upper": "difference_upper"}
         for column in ["difference", "lower", "upper", "p_value"]:
-            result.loc[compared, column] = comparison[column].to_numpy()
+            target = renamed.get(column, column)
+            result.loc[compared, target] = comparison[column].to_numpy()
     result["adjusted_p_value"] = holm_adjust(result["p_value"])
     result["verdict"] = [
         describe_change(before, after, p) if reason == "" else reason
@@ -348,8 +350,8 @@ def changes_between_quarters(
         "previous_estimate",
         "estimate",
         "difference",
-        "lower",
-        "upper",
+        "difference_lower",
+        "difference_upper",
         "p_value",
         "adjusted_p_value",
         "verdict",
@@ -377,8 +379,8 @@ def _question_change(key, history: pd.DataFrame, key_columns: list[str]) -> dict
         previous_met=np.nan if previous is None else previous["effective_met"],
         previous_n=np.nan if previous is None else previous["effective_sample_size"],
         difference=np.nan,
-        lower=np.nan,
-        upper=np.nan,
+        difference_lower=np.nan,
+        difference_upper=np.nan,
         p_value=np.nan,
         reason="",
         comparable=False,

@@ -70,7 +70,12 @@ def run_report(project: Project, quarter: str, *, target: float | None = None) -
             run.notebook(pipeline.ESTIMATE_NOTEBOOK, {**common, "output_dir": str(run.staging)})
             run.notebook(
                 pipeline.REPORT_NOTEBOOK,
-                {**common, "output_dir": str(run.staging), "target": target},
+                {
+                    **common,
+                    "reports_folder": str(run.staging),
+                    "output_folder": str(run.staging),
+                    "target": target,
+                },
             )
             export_report(run.staging / pipeline.REPORT_NOTEBOOK, run.staging / "report.html")
         except BaseException as error:

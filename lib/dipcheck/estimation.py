@@ -50,6 +50,9 @@ def _as_list(by: str | list[str] | None) -> list[str]:
     return list(by)
 
 
+_STRATUM_GROUP = "stratum (group)"
+
+
 def _design_keys(answers: pd.DataFrame, design: pd.DataFrame) -> list[str]:
     """Return ["quarter"] when the design has one set of strata per quarter, else []."""
     if "quarter" in design.columns:
@@ -174,6 +177,13 @@ def estimate_compliance(
     design_keys = _design_keys(answers, design)
     check_answers_and_design(answers, design, group_columns, design_keys)
 
+    # A breakdown by stratum is a domain estimate like any other; the stratum is copied
+    # to a group column so that it is not grouped twice among the stratum totals.
+    by_stratum = "stratum" in group_columns
+    if by_stratum:
+        answers = answers.assign(**{_STRATUM_GROUP: answers["stratum"]})
+        group_columns = [_STRATUM_GROUP if name == "stratum" else name for name in group_columns]
+
     extra = [name for name in group_columns if name not in design_keys]
     keys = [*design_keys, "question_id", *extra]
     totals = _stratum_totals(answers, design, keys, design_keys, not_evidenced_counts_as_met)
@@ -196,6 +206,9 @@ def estimate_compliance(
     table["confidence"] = confidence
     table["reliability"], table["reliability_reason"] = assess_reliability(table)
 
+    if by_stratum:
+        table = table.rename(columns={_STRATUM_GROUP: "stratum"})
+        extra = ["stratum" if name == _STRATUM_GROUP else name for name in extra]
     order = ["question_id", *design_keys, *extra]
     table = table.sort_values(order, kind="stable").reset_index(drop=True)
     table = table[[*order, *COUNT_COLUMNS, *ESTIMATE_COLUMNS]]

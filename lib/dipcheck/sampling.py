@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dipcheck.errors import ParameterError
 from dipcheck.allocation import allocate
+from dipcheck.errors import ParameterError
 
 logger = logging.getLogger(__name__)
 

@@ -281,7 +281,7 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
     """
     from dipcheck.framework import load_framework
     from dipcheck.simulation import simulate_answers
-    from dipcheck.workbooks import fill_workbook
+    from dipcheck.workbook_filling import fill_workbook
 
     records = QuarterRecords.of(project, quarter)
     manifest = read_manifest(records)
@@ -426,7 +426,7 @@ def estimate_quarter(
         If the quarter has no imported answers.
     """
     from dipcheck.change import changes_between_quarters
-    from dipcheck.estimation import estimate_by_stratum, estimate_compliance
+    from dipcheck.estimation import estimate_compliance
     from dipcheck.framework import load_framework
 
     quarter = Quarter.parse(quarter)
@@ -455,7 +455,9 @@ def estimate_quarter(
     options = {"confidence": confidence, "not_evidenced_counts_as_met": counts_as_met}
 
     all_quarters = estimate_compliance(entitlements, design, method=method, **options)
-    by_stratum = estimate_by_stratum(this_quarter, this_design, **options)
+    by_stratum = estimate_compliance(
+        this_quarter, this_design, by="stratum", method=method, **options
+    )
     by_enhanced = estimate_compliance(
         this_quarter, this_design, by="enhanced_rights", method=method, **options
     )
@@ -466,7 +468,6 @@ def estimate_quarter(
     quality = estimate_compliance(
         _quality_answers(rated), this_design, method=method, confidence=confidence
     )
-    quality = quality.drop(columns=["met", "not_met", "not_evidenced"])
     ratings = pd.crosstab(rated["question_id"], rated["answer"])
     ratings = ratings.reindex(columns=framework.quality_scale, fill_value=0)
     quality = quality.merge(ratings, left_on="question_id", right_index=True, how="left")

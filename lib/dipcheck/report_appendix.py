@@ -1,0 +1,330 @@
+"""The later sections of the report: lessons learned, recommendations, the MoJ return,
+and the appendices on method, data quality and provenance."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pandas as pd
+
+import dipcheck
+from dipcheck import htmlblocks as html
+from dipcheck.disclosure import ScreenedNotes, format_counts, screen_notes, suppression_mask
+from dipcheck.labels import GENERAL_RIGHT, RELIABILITY_EXPLAINED, RIGHT_KEYWORDS, RIGHT_NAMES
+from dipcheck.mojreturn import moj_return_table
+from dipcheck.recommendations import read_recommendations, summarise_recommendations
+from dipcheck.report_sections import suppression_note
+from dipcheck.reporting import ReportInputs, moj_questions
+
+logger = logging.getLogger(__name__)
+
+NOTE_KINDS = {"good_practice": "Good practice", "areas_for_improvement": "Areas for improvement"}
+CASE_SCORES = {
+    1: "1: consistent with policy",
+    2: "2: appropriate, with observations",
+    3: "3: inappropriate",
+    4: "4: no conclusion",
+}
+_RIGHT_MENTION = re.compile(r"\b(?:right\s+|R)(\d{1,2})\b", re.IGNORECASE)
+PERSONAL_COLUMNS = ("case_reference", "reviewer", "name")
+
+
+def rights_of_note(note: str) -> list[int]:
+    """Return the rights a note is about: those it names ("Right 4", "R4"), else by keyword.
+
+    NOTE: matching by keyword is a heuristic; a note that matches no right is listed
+    under "Across the victim's journey".
+    """
+    named = sorted({int(number) for number in _RIGHT_MENTION.findall(note)} & set(RIGHT_NAMES))
+    if named:
+        return named
+    lowered = note.lower()
+    return [right for right, words in RIGHT_KEYWORDS.items() if any(w in lowered for w in words)]
+
+
+def screened_notes(inputs: ReportInputs) -> ScreenedNotes:
+    """Screen the quarter's reviewer notes for personal details."""
+    reviews = inputs.reviews if inputs.reviews is not None else pd.DataFrame()
+    return screen_notes(reviews, NOTE_KINDS, inputs.case_references)
+
+
+def lessons_section(inputs: ReportInputs, threshold: int) -> str:
+    """Return good practice and areas for improvement from reviewers' notes, by right."""
+    heading = html.heading(2, "Lessons learned")
+    screened = screened_notes(inputs)
+    if screened.notes.empty:
+        return html.section(heading, html.paragraph("Reviewers recorded no notes this quarter."))
+
+    grouped: dict[str, dict[str, dict[str, int]]] = {}
+    for note in screened.notes.itertuples(index=False):
+        rights = rights_of_note(note.note) or [None]
+        for right in rights:
+            title = RIGHT_NAMES.get(right, GENERAL_RIGHT)
+            kinds = grouped.setdefault(title, {kind: {} for kind in NOTE_KINDS})
+            kinds[note.kind][note.note] = kinds[note.kind].get(note.note, 0) + 1
+
+    order = [*RIGHT_NAMES.values(), GENERAL_RIGHT]
+    parts = [
+        heading,
+        html.paragraph(
+            "What reviewers noted, grouped by the right each note is about. Notes were "
+            "screened before publication: names, case references, contact details, "
+            "postcodes and dates were removed."
+        ),
+    ]
+    for title in [title for title in order if title in grouped]:
+        parts.append(html.heading(3, title))
+        for kind, label in NOTE_KINDS.items():
+            notes = grouped[title][kind]
+            if not notes:
+                continue
+            items = []
+            for text, count in sorted(notes.items(), key=lambda item: -item[1]):
+                items.append(f"{text} (noted in {count} cases)" if count >= threshold else text)
+            parts.append(html.heading(4, label))
+            parts.append(html.bullet_list(items))
+
+    if inputs.reviews is not None and "case_score" in inputs.reviews.columns:
+        parts.append(_case_scores(inputs.reviews, threshold))
+    return html.section(*parts)
+
+
+def _case_scores(reviews: pd.DataFrame, threshold: int) -> str:
+    scores = pd.to_numeric(reviews["case_score"], errors="coerce")
+    counts = pd.DataFrame(
+        [[int((scores == score).sum()) for score in CASE_SCORES]],
+        columns=list(CASE_SCORES.values()),
+    )
+    counts["Cases scored"] = counts.sum(axis=1)
+    mask = suppression_mask(counts, threshold, total_column="Cases scored")
+    text = format_counts(counts, mask, threshold)
+    frame = pd.DataFrame({"Case score": text.columns, "Cases": text.iloc[0].to_list()})
+    return html.heading(3, "Overall case scores") + html.table(
+        frame, "Reviewers' overall score of each case", notes=suppression_note(threshold)
+    )
+
+
+def _register_table(rows: pd.DataFrame, caption: str) -> str:
+    if rows.empty:
+        return html.paragraph(f"{caption}: none.")
+    frame = pd.DataFrame(
+        {
+            "Id": rows["id"],
+            "Recommendation": rows["recommendation"],
+            "Right": rows["right"].map(lambda right: "" if pd.isna(right) else f"Right {right}"),
+            "Owner": rows["owner"],
+            "Raised": rows["date_raised"].map(str),
+            "Due": rows["due"].map(lambda day: "" if day is None else str(day)),
+            "Force response": rows["force_response"],
+            "Closed": rows["date_closed"].map(lambda day: "" if day is None else str(day)),
+        }
+    )
+    return html.table(frame, caption)
+
+
+def recommendations_section(inputs: ReportInputs) -> str:
+    """Return the recommendations register as it stood at the quarter's end.
+
+    Raises
+    ------
+    InputError
+        If the register is invalid.
+    """
+    heading = html.heading(2, "Recommendations")
+    if not inputs.register_path.exists():
+        return html.section(heading, html.paragraph("No recommendations register was found."))
+
+    register = read_recommendations(inputs.register_path)
+    summary = summarise_recommendations(register, inputs.quarter)
+    return html.section(
+        heading,
+        html.paragraph(
+            f"At the end of the quarter {len(summary.open)} recommendations were open, "
+            f"{len(summary.overdue)} of them past their due date. Open recommendations are "
+            "carried forward until the force's response closes them."
+        ),
+        html.heading(3, "Raised this quarter"),
+        _register_table(summary.new, "Recommendations raised this quarter"),
+        html.heading(3, "Overdue"),
+        _register_table(summary.overdue, "Open recommendations past their due date"),
+        html.heading(3, "Open"),
+        _register_table(summary.open, "Open recommendations at the end of the quarter"),
+        html.heading(3, "Closed this quarter"),
+        _register_table(summary.closed, "Recommendations closed this quarter"),
+    )
+
+
+def moj_return_for(inputs: ReportInputs, threshold: int) -> pd.DataFrame:
+    """Build the quarter's Ministry of Justice return from the report inputs."""
+    return moj_return_table(
+        inputs.current, moj_questions(inputs.questions), str(inputs.quarter), threshold
+    )
+
+
+def moj_return_section(inputs: ReportInputs, threshold: int) -> str:
+    """Return the Ministry of Justice return as a table."""
+    table = moj_return_for(inputs, threshold)
+
+    def figure(value: Any) -> str:
+        return "" if pd.isna(value) else f"{value:.1f}%"
+
+    frame = pd.DataFrame(
+        {
+            "Key entitlement": table["entitlement_number"].map(str) + ". " + table["entitlement"],
+            "Right": table["right"].map(lambda right: "" if pd.isna(right) else str(right)),
+            "Met": table["numerator"].map(lambda value: "" if pd.isna(value) else str(value)),
+            "Applied": table["denominator"].map(
+                lambda value: "" if pd.isna(value) else str(value)
+            ),
+            "Percentage": table["percentage"].map(figure),
+            "Lower": table["lower"].map(figure),
+            "Upper": table["upper"].map(figure),
+            "Notes": table["notes"].fillna(""),
+        }
+    )
+    return html.section(
+        html.heading(2, "Ministry of Justice return"),
+        html.paragraph(
+            "The five key entitlements as returned to the Ministry of Justice; the same "
+            "figures are in moj-return.csv and moj-return.xlsx."
+        ),
+        html.table(frame, f"Key entitlements return, {inputs.quarter}"),
+    )
+
+
+def _without_personal_columns(table: pd.DataFrame) -> pd.DataFrame:
+    keep = [c for c in table.columns if not any(word in c.lower() for word in PERSONAL_COLUMNS)]
+    return table[keep]
+
+
+def method_section(inputs: ReportInputs, threshold: int) -> str:
+    """Return the appendix on the sample design, exclusions, agreement and reliability."""
+    manifest = inputs.manifest
+    parts = [
+        html.heading(2, "Appendix: method and data quality"),
+        html.heading(3, "Sample design"),
+        html.paragraph(
+            "Case files were drawn at random from the force's records for the quarter, "
+            f"separately within each stratum (stratified by "
+            f"{', '.join(manifest.get('stratify_by') or []) or 'no variable'}), using the "
+            f"random seed {manifest.get('seed', 'not recorded')}. Estimates weight each "
+            "stratum by its share of the population and include the finite population "
+            "correction."
+        ),
+    ]
+
+    strata = pd.DataFrame(
+        manifest.get("strata") or [], columns=["stratum", "population", "sample"]
+    )
+    if not strata.empty:
+        fraction = strata["sample"] / strata["population"]
+        frame = pd.DataFrame(
+            {
+                "Stratum": strata["stratum"],
+                "Cases in the records (population)": strata["population"].map(str),
+                "Cases drawn (sample)": strata["sample"].map(str),
+                "Sampling fraction": fraction.map(lambda value: f"{100 * value:.1f}%"),
+            }
+        )
+        parts.append(html.table(frame, "Population and sample by stratum"))
+
+    frame_info = manifest.get("frame") or {}
+    dropped = frame_info.get("dropped") or {}
+    if dropped:
+        items = [f"{reason}: {count} rows" for reason, count in dropped.items()]
+        parts.append(html.paragraph("Rows left out of the sampling frame before the draw:"))
+        parts.append(html.bullet_list(items))
+
+    parts.append(html.heading(3, "Exclusions and replacements"))
+    exclusions = inputs.exclusions
+    if exclusions is None or exclusions.empty:
+        parts.append(html.paragraph("No drawn case was excluded this quarter."))
+    else:
+        counts = exclusions["reason"].value_counts().to_frame().T.reset_index(drop=True)
+        counts["All exclusions"] = counts.sum(axis=1)
+        mask = suppression_mask(counts, threshold, total_column="All exclusions")
+        text = format_counts(counts, mask, threshold)
+        frame = pd.DataFrame({"Reason": text.columns, "Cases": text.iloc[0].to_list()})
+        parts.append(
+            html.paragraph(
+                "Drawn cases found to be out of scope were excluded and replaced by reserve "
+                "cases drawn at the same time, in draw order."
+            )
+        )
+        parts.append(
+            html.table(frame, "Cases excluded, by reason", notes=suppression_note(threshold))
+        )
+
+    parts.append(html.heading(3, "Reviewer agreement"))
+    if inputs.agreement is not None and not inputs.agreement.empty:
+        agreement = _without_personal_columns(inputs.agreement).round(3).astype(str)
+        parts.append(html.table(agreement, "Agreement between reviewers on double-checked cases"))
+    elif inputs.double_checks is not None and "case_reference" in inputs.double_checks.columns:
+        checked = inputs.double_checks["case_reference"].nunique()
+        parts.append(html.paragraph(f"{checked} cases were checked by a second reviewer."))
+    else:
+        parts.append(html.paragraph("No case was double-checked by a second reviewer."))
+
+    parts.append(html.heading(3, "Reliability of the figures"))
+    parts.append(html.bullet_list(RELIABILITY_EXPLAINED.values()))
+    flagged = inputs.current[inputs.current["reliability"] != "reliable"]
+    if not flagged.empty:
+        frame = pd.DataFrame(
+            {
+                "Question": flagged["question_id"].map(inputs.name_of),
+                "Flag": flagged["reliability"],
+                "Reason": flagged["reliability_reason"],
+            }
+        )
+        parts.append(html.table(frame, "Figures flagged for caution or not shown"))
+    methods = ", ".join(sorted(inputs.current["method"].dropna().astype(str).unique()))
+    parts.append(html.paragraph(f"Confidence interval method: {methods or 'not recorded'}."))
+
+    screened = screened_notes(inputs)
+    parts.append(html.heading(3, "Screening of reviewers' notes"))
+    parts.append(
+        html.paragraph(
+            f"{screened.redacted_notes} of {len(screened.notes)} notes had personal details "
+            f"removed before publication ({screened.redacted_matches} items removed)."
+        )
+    )
+    return html.section(*parts)
+
+
+def provenance_section(inputs: ReportInputs, parameters: dict[str, Any]) -> str:
+    """Return the provenance appendix: parameters, checksums and versions."""
+    manifest = inputs.manifest
+    framework = manifest.get("framework") or {}
+    versions = pd.DataFrame(
+        [
+            ["Quarter", str(inputs.quarter)],
+            ["Framework", f"{inputs.framework_id or framework.get('id', '')}"],
+            ["Framework version", f"{inputs.framework_version or framework.get('version', '')}"],
+            ["Code version of the draw", str(manifest.get("code_version", "not recorded"))],
+            ["dipcheck version of this report", dipcheck.__version__],
+            ["Random seed", str(manifest.get("seed", "not recorded"))],
+            ["Answers simulated", "yes" if inputs.answers_simulated else "no"],
+        ],
+        columns=["Item", "Value"],
+    )
+    settings = {**(manifest.get("parameters") or {}), **parameters}
+    settings_frame = pd.DataFrame(
+        [[str(key), str(value)] for key, value in settings.items()], columns=["Parameter", "Value"]
+    )
+
+    files = [[path, digest] for path, digest in sorted(inputs.checksums.items())]
+    for source in (manifest.get("frame") or {}).get("files") or []:
+        files.append([f"frame: {source.get('path', '')}", str(source.get("sha256", ""))])
+    files_frame = pd.DataFrame(files, columns=["File", "SHA-256 checksum"])
+
+    return html.section(
+        html.heading(2, "Appendix: provenance"),
+        html.paragraph("What this report was built from, so that it can be rebuilt and checked."),
+        html.table(versions, "Versions and settings"),
+        html.table(settings_frame, "Parameters of the draw and of this report"),
+        '<div class="checksums">'
+        + html.table(files_frame, "Input files and their SHA-256 checksums")
+        + "</div>",
+    )

@@ -1,0 +1,161 @@
+"""The breakdown and quality sections of the report.
+
+Breakdowns by stratum and by enhanced-rights group add up to the quarter's totals, so
+each question's block of groups is suppressed as one table with its "All cases" row.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from dipcheck import htmlblocks as html
+from dipcheck.charts import breakdown_chart, quality_chart
+from dipcheck.disclosure import SHOWN, format_counts, suppression_mask
+from dipcheck.labels import RATING_NAMES
+from dipcheck.report_sections import (
+    COUNT_COLUMNS,
+    COUNT_HEADERS,
+    is_entitlement,
+    publish_counts,
+    suppression_note,
+)
+from dipcheck.reporting import QUALITY_COUNT_COLUMNS, ReportInputs
+
+logger = logging.getLogger(__name__)
+
+ALL_GROUPS = "All cases"
+HIDDEN_RATINGS = "Hidden (small counts)"
+
+
+def breakdown_rows(
+    inputs: ReportInputs, by_group: pd.DataFrame, group_column: str, threshold: int
+) -> pd.DataFrame:
+    """Apply disclosure control to a breakdown, one block of groups per question.
+
+    Within each question the groups add up to the "All cases" row, so a suppressed cell
+    is protected against both its group's total and the column total.
+    """
+    current = by_group[by_group["quarter"].astype(str) == str(inputs.quarter)]
+    overall = inputs.current.set_index("question_id")
+    blocks = []
+    for question_id, block in current.groupby("question_id", sort=False):
+        block = block.set_index(block[group_column].astype(str))
+        if question_id in overall.index:
+            total = overall.loc[[question_id]].set_index(pd.Index([ALL_GROUPS]))
+            block = pd.concat([block, total])
+            published = publish_counts(block, threshold, total_row=ALL_GROUPS)
+        else:
+            published = publish_counts(block, threshold)
+        published["group"] = published.index
+        published["question_id"] = question_id
+        blocks.append(published.reset_index(drop=True))
+
+    if not blocks:
+        return pd.DataFrame()
+    rows = pd.concat(blocks, ignore_index=True)
+    rows["name"] = rows["question_id"].map(inputs.name_of)
+    return rows
+
+
+def _breakdown_part(
+    inputs: ReportInputs,
+    by_group: pd.DataFrame | None,
+    group_column: str,
+    grouping: str,
+    threshold: int,
+) -> str:
+    heading = html.heading(3, f"By {grouping}")
+    if by_group is None or by_group.empty:
+        return heading + html.paragraph(f"No breakdown by {grouping} was produced this quarter.")
+
+    entitlements = by_group[is_entitlement(inputs, by_group["question_id"])]
+    rows = breakdown_rows(inputs, entitlements, group_column, threshold)
+    if rows.empty:
+        return heading + html.paragraph(f"No breakdown by {grouping} was produced this quarter.")
+
+    groups = [group for group in dict.fromkeys(rows["group"]) if group != ALL_GROUPS]
+    chart_rows = rows[rows["group"] != ALL_GROUPS]
+    chart = breakdown_chart(
+        chart_rows[["group", "name", "estimate", "lower", "upper", "shown"]], groups, grouping
+    )
+    table = pd.DataFrame(
+        {
+            "Entitlement": rows["name"],
+            "Group": rows["group"],
+            **{COUNT_HEADERS[column]: rows[f"{column}_text"] for column in COUNT_COLUMNS},
+            "Compliance": rows["compliance"],
+            "95% confidence interval": rows["interval"],
+        }
+    )
+    caption = f"Compliance by {grouping}, {inputs.quarter.label}"
+    return (
+        heading
+        + html.figure(chart, caption)
+        + html.table(table, caption, notes=suppression_note(threshold))
+    )
+
+
+def breakdowns_section(inputs: ReportInputs, threshold: int) -> str:
+    """Return the breakdowns by stratum and by enhanced-rights group."""
+    return html.section(
+        html.heading(2, "Breakdowns"),
+        html.paragraph(
+            "Figures for smaller groups rest on fewer cases, so their ranges are wider."
+        ),
+        _breakdown_part(inputs, inputs.by_stratum, "stratum", "stratum", threshold),
+        _breakdown_part(
+            inputs, inputs.by_enhanced, "enhanced_rights", "enhanced-rights group", threshold
+        ),
+    )
+
+
+def quality_section(inputs: ReportInputs, threshold: int) -> str:
+    """Return the distribution of quality ratings, with suppressed ratings combined."""
+    heading = html.heading(2, "Quality of service")
+    quality = inputs.quality
+    if quality is None or quality.empty:
+        return html.section(heading, html.paragraph("No quality ratings were recorded."))
+
+    quality = quality[quality["quarter"].astype(str) == str(inputs.quarter)]
+    ratings = [rating for rating in inputs.quality_scale if rating in QUALITY_COUNT_COLUMNS]
+    names = [RATING_NAMES.get(rating, rating) for rating in ratings]
+
+    counts = quality.set_index("question_id")[ratings].fillna(0).astype("int64")
+    counts["rated"] = counts.sum(axis=1)
+    share_rows = {}
+    texts = []
+    for question_id in counts.index:
+        line = counts.loc[[question_id]]
+        mask = suppression_mask(line, threshold, total_column="rated")
+        text = format_counts(line, mask, threshold).iloc[0]
+        rated = int(line.at[question_id, "rated"])
+        name = inputs.name_of(question_id)
+
+        shares = {}
+        hidden = 0.0
+        for rating, label in zip(ratings, names, strict=True):
+            share = line.at[question_id, rating] / rated if rated else float("nan")
+            visible = mask.at[question_id, rating] == SHOWN and rated > 0
+            shares[label] = share if visible else float("nan")
+            if rated and not visible:
+                hidden += share
+        shares[HIDDEN_RATINGS] = hidden
+        share_rows[name] = shares
+        texts.append([name, *[text[rating] for rating in ratings], text["rated"]])
+
+    shares = pd.DataFrame.from_dict(share_rows, orient="index")
+    chart = quality_chart(shares, names, HIDDEN_RATINGS)
+    table = pd.DataFrame(texts, columns=["Question", *names, "Cases rated"])
+    caption = f"Quality ratings by question, {inputs.quarter.label}"
+    return html.section(
+        heading,
+        html.paragraph(
+            "Reviewers rated the quality of the service on a four-point scale. Small counts "
+            "are combined into one hatched grey segment so that no small count can be read "
+            "from the chart."
+        ),
+        html.figure(chart, caption),
+        html.table(table, caption, notes=suppression_note(threshold)),
+    )

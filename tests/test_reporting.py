@@ -1,0 +1,316 @@
+"""The report's inputs, sentences, sections, recommendations register and MoJ return."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from dipcheck.charts import entitlement_chart
+from dipcheck.config import Project
+from dipcheck.errors import InputError, StateError
+from dipcheck.mojreturn import RETURN_COLUMNS, write_moj_return
+from dipcheck.recommendations import read_recommendations, summarise_recommendations
+from dipcheck.report_appendix import moj_return_for, rights_of_note
+from dipcheck.report_breakdowns import ALL_GROUPS, breakdown_rows
+from dipcheck.report_sections import (
+    headline_sentence,
+    publish_counts,
+    title_section,
+)
+from dipcheck.reporting import build_report, load_report_inputs
+from report_fixtures import (
+    PERSONAL_DETAILS,
+    QUARTER,
+    SMALL_GROUP,
+    make_report_project,
+    write_register,
+)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = make_report_project(tmp_path_factory.mktemp("report"))
+    return Project.at(root)
+
+
+@pytest.fixture(scope="module")
+def inputs(project):
+    return load_report_inputs(project, QUARTER)
+
+
+@pytest.fixture(scope="module")
+def report(inputs):
+    return build_report(inputs, 5, 0.9, {"quarter": QUARTER})
+
+
+def test_inputs_missing_estimates(tmp_path):
+    root = make_report_project(tmp_path)
+    (root / "reports" / QUARTER / "estimates.csv").unlink()
+
+    with pytest.raises(StateError, match="estimates.csv"):
+        load_report_inputs(Project.at(root), QUARTER)
+
+
+def test_inputs_missing_column(tmp_path):
+    root = make_report_project(tmp_path)
+    path = root / "reports" / QUARTER / "estimates.csv"
+    pd.read_csv(path).drop(columns=["reliability"]).to_csv(path, index=False)
+
+    with pytest.raises(InputError, match="reliability"):
+        load_report_inputs(Project.at(root), QUARTER)
+
+
+def test_inputs_invalid_reliability(tmp_path):
+    root = make_report_project(tmp_path)
+    path = root / "reports" / QUARTER / "estimates.csv"
+    table = pd.read_csv(path)
+    table.loc[3, "reliability"] = "maybe"
+    table.to_csv(path, index=False)
+
+    with pytest.raises(InputError) as raised:
+        load_report_inputs(Project.at(root), QUARTER)
+
+    problem = raised.value.problems[0]
+    assert problem.row == 5
+    assert problem.column == "reliability"
+
+
+def test_inputs_checksums(inputs):
+    assert f"reports/{QUARTER}/estimates.csv" in inputs.checksums
+
+
+def _row(**values):
+    row = {
+        "met": 84,
+        "not_met": 10,
+        "not_evidenced": 6,
+        "applicable": 100,
+        "estimate": 0.84,
+        "lower": 0.766,
+        "upper": 0.894,
+        "confidence": 0.95,
+        "reliability": "reliable",
+        "reliability_reason": "",
+    }
+    row.update(values)
+    return publish_counts(pd.DataFrame([row]), 5).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            _row(),
+            "Victims were referred in 84% of the 100 cases where this applied; we are 95% "
+            "confident the true figure is between 77% and 89%.",
+        ),
+        (
+            _row(met=0, not_met=0, not_evidenced=0, applicable=0, estimate=None),
+            "Referral: none of the cases checked was one where this applied, so there is no "
+            "figure.",
+        ),
+        (
+            _row(met=3, not_met=0, not_evidenced=0, applicable=3, reliability="suppress"),
+            "Referral: this applied in fewer than 5 cases, too few to give a figure.",
+        ),
+        (
+            _row(met=3, not_met=70, not_evidenced=7, applicable=80, estimate=0.0375),
+            "Victims were referred in fewer than 5 of the 80 cases where this applied.",
+        ),
+    ],
+)
+def test_headline_sentence(row, expected):
+    assert headline_sentence(row, "Victims were referred", "Referral", 5) == expected
+
+
+def test_headline_sentence_caution():
+    row = _row(reliability="caution", reliability_reason="wide interval")
+
+    sentence = headline_sentence(row, "Victims were referred", "Referral", 5)
+
+    assert sentence.endswith("Treat this figure with caution: wide interval.")
+
+
+def test_summary_cases_checked(report):
+    assert "We checked 120 case files" in report.sections["summary"]
+
+
+def test_summary_suppressed_entitlement(report):
+    summary = report.sections["summary"]
+
+    assert "Victim Contact Scheme referral: this applied in fewer than 5 cases" in summary
+
+
+@pytest.mark.parametrize(("simulated", "shown"), [(True, True), (False, False)])
+def test_title_simulated_warning(tmp_path, simulated, shown):
+    root = make_report_project(tmp_path, simulated=simulated)
+    inputs = load_report_inputs(Project.at(root), QUARTER)
+
+    title = title_section(inputs)
+
+    assert ("These answers are simulated" in title) is shown
+
+
+def test_title_heading(report):
+    assert (
+        "<h1>Victims&#x27; Code compliance: July to September 2026</h1>"
+        in (report.sections["title"])
+    )
+
+
+def test_report_has_no_personal_details(report):
+    text = report.html()
+
+    for detail in PERSONAL_DETAILS:
+        assert detail not in text, f"{detail!r} reached the report"
+
+
+def test_breakdown_small_group_suppressed(inputs):
+    rows = breakdown_rows(inputs, inputs.by_enhanced, "enhanced_rights", 5)
+    small = rows[rows["group"] == SMALL_GROUP]
+
+    assert not small["shown"].any()
+    for column in ("met_text", "applicable_text"):
+        values = set(small[column])
+        assert values <= {"fewer than 5", "withheld", "0"}, f"{column}: {values}"
+
+
+def test_breakdown_total_protects_small_group(inputs):
+    rows = breakdown_rows(inputs, inputs.by_enhanced, "enhanced_rights", 5)
+
+    for question_id, block in rows.groupby("question_id"):
+        groups = block[block["group"] != ALL_GROUPS]
+        hidden = groups["applicable_text"].isin(["fewer than 5", "withheld"])
+        assert hidden.sum() != 1, f"{question_id}: one hidden group total can be derived"
+
+
+def test_breakdown_alt_text_hides_small_group(report):
+    breakdowns = report.sections["breakdowns"]
+    alts = re.findall(r'alt="([^"]*)"', breakdowns)
+    enhanced_alt = [alt for alt in alts if "enhanced-rights" in alt][0]
+    small_part = enhanced_alt.split(f"{SMALL_GROUP}:")[1].split(". ")[0]
+
+    assert "%" not in small_part
+
+
+def test_entitlement_chart_alt_text():
+    rows = pd.DataFrame(
+        {
+            "name": ["Referral to support services", "Written acknowledgement"],
+            "estimate": [0.84, 0.6],
+            "lower": [0.77, 0.5],
+            "upper": [0.89, 0.7],
+            "shown": [True, False],
+        }
+    )
+
+    chart = entitlement_chart(rows, target=0.9)
+
+    assert chart.png.startswith(b"\x89PNG")
+    assert "Referral to support services 84% (77% to 89%)" in chart.alt
+    assert "Written acknowledgement: not shown" in chart.alt
+    assert "target of 90%" in chart.alt
+
+
+@pytest.mark.parametrize(
+    ("note", "rights"),
+    [
+        ("Referral to Victim Support made the same day.", [4]),
+        ("Right 7 not met: no VPS offer.", [7]),
+        ("R11: no VCS referral.", [11]),
+        ("Officer was polite.", []),
+    ],
+)
+def test_rights_of_note(note, rights):
+    assert rights_of_note(note) == rights
+
+
+def test_register_summary(tmp_path):
+    register = read_recommendations(write_register(tmp_path / "recommendations.csv"))
+
+    summary = summarise_recommendations(register, QUARTER)
+
+    assert summary.new["id"].to_list() == ["REC-003"]
+    assert summary.open["id"].to_list() == ["REC-001", "REC-003"]
+    assert summary.overdue["id"].to_list() == ["REC-001"]
+    assert summary.closed["id"].to_list() == ["REC-002"]
+
+
+def test_register_closed_later_is_open(tmp_path):
+    register = read_recommendations(write_register(tmp_path / "recommendations.csv"))
+
+    summary = summarise_recommendations(register, "2026-Q2")
+
+    assert "REC-002" in summary.open["id"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("position", "column", "value", "message"),
+    [
+        (0, "status", "pending", "Invalid status"),
+        (0, "due", "30/06/2026", "Invalid date"),
+        (0, "right", "13", "Invalid right"),
+        (1, "id", "REC-001", "also used on line 2"),
+        (0, "owner", "", "owner is blank"),
+        (0, "date_closed", "2026-01-01", "open but has a date closed"),
+        (1, "date_closed", "2026-01-01", "before the date raised"),
+    ],
+)
+def test_register_invalid(tmp_path, position, column, value, message):
+    path = write_register(tmp_path / "recommendations.csv")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[position, column] = value
+    table.to_csv(path, index=False)
+
+    with pytest.raises(InputError) as raised:
+        read_recommendations(path)
+
+    problem = raised.value.problems[0]
+    assert problem.row == position + 2
+    assert problem.column == column
+    assert message in problem.message
+
+
+def test_register_missing_column(tmp_path):
+    path = write_register(tmp_path / "recommendations.csv")
+    pd.read_csv(path).drop(columns=["owner"]).to_csv(path, index=False)
+
+    with pytest.raises(InputError, match="Missing columns: owner"):
+        read_recommendations(path)
+
+
+def test_moj_return_rows(inputs):
+    table = moj_return_for(inputs, 5)
+    referral = table.set_index("question_id").loc["R4_REFERRAL"]
+    current = inputs.current.set_index("question_id").loc["R4_REFERRAL"]
+
+    assert table["entitlement_number"].to_list() == [1, 2, 3, 4, 5]
+    assert referral["numerator"] == current["met"]
+    assert referral["denominator"] == current["applicable"]
+    assert referral["percentage"] == round(100 * current["met"] / current["applicable"], 1)
+
+
+def test_moj_return_suppresses_small(inputs):
+    table = moj_return_for(inputs, 5).set_index("question_id")
+
+    assert pd.isna(table.at["R11_VCS", "numerator"])
+    assert pd.isna(table.at["R11_VCS", "percentage"])
+    assert "fewer than 5" in table.at["R11_VCS", "notes"]
+
+
+def test_moj_return_files_agree(inputs, tmp_path):
+    table = moj_return_for(inputs, 5)
+
+    csv_path, xlsx_path = write_moj_return(table, tmp_path)
+
+    from_csv = pd.read_csv(csv_path)
+    sheet = openpyxl.load_workbook(xlsx_path)["Return"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == RETURN_COLUMNS
+    assert len(rows) == 1 + len(from_csv)
+    assert [row[5] for row in rows[1:]] == [
+        None if pd.isna(value) else int(value) for value in from_csv["numerator"]
+    ]
