@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,7 +80,10 @@ def _kernel_manager_class():
     """Return a kernel manager that talks to the kernel over local sockets, not TCP.
 
     The kernel runs on the same machine, so IPC sockets avoid an open TCP port and
-    ipykernel's warning about unencrypted TCP on every run.
+    ipykernel's warning about unencrypted TCP on every run. The kernel process's own
+    stderr is discarded: jupyter_client interrupts the kernel at every shutdown, which
+    makes ipykernel log a spurious "KeyboardInterrupt caught in kernel". Errors raised
+    in cells still reach papermill through the kernel's messages.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -87,6 +91,12 @@ def _kernel_manager_class():
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
+
+        async def _async_start_kernel(self, **kwargs):
+            kwargs.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_start_kernel(**kwargs)
+
+        start_kernel = _async_start_kernel
 
     return LocalKernelManager
 
