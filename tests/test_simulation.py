@@ -210,3 +210,27 @@ def test_unknown_applicability_share(framework):
     assert_rate(
         not_applicable, len(rows), simulation.NOT_APPLICABLE_WHEN_UNKNOWN["R6_SUSPECT_UPDATE"]
     )
+
+
+def test_second_opinion_changes_few_answers():
+    from dipcheck.simulation import SECOND_REVIEWER_DISAGREEMENT, second_opinion
+
+    scale = ["outstanding", "good", "requires_improvement", "inadequate"]
+    answers = pd.DataFrame(
+        {
+            "answer": ["met", "not_met", "good", "not_applicable"] * 2500,
+            "suggested_answer": [None, None, None, None] * 2000 + ["met", None, None, None] * 500,
+        }
+    )
+    changed = second_opinion(answers, scale, seed=3)
+    differs = changed["answer"] != answers["answer"]
+
+    # Changeable answers: 7,500 less the 500 with a suggestion, so about 7,000 * 6% = 420
+    # changes; the binomial standard deviation is about 20, so 420 ± 100 cannot fail by
+    # chance.
+    assert abs(differs.sum() - 7000 * SECOND_REVIEWER_DISAGREEMENT) < 100
+    assert not differs[answers["answer"] == "not_applicable"].any()
+    assert not differs[answers["suggested_answer"].notna()].any()
+    assert set(changed.loc[differs, "answer"]) <= {
+        "met", "not_met", "not_evidenced", "outstanding", "requires_improvement"
+    }  # fmt: skip

@@ -11,6 +11,7 @@ import pandas as pd
 
 import dipcheck
 from dipcheck import htmlblocks as html
+from dipcheck.charts import percent
 from dipcheck.disclosure import ScreenedNotes, format_counts, screen_notes, suppression_mask
 from dipcheck.labels import GENERAL_RIGHT, RELIABILITY_EXPLAINED, RIGHT_KEYWORDS, RIGHT_NAMES
 from dipcheck.mojreturn import moj_return_table
@@ -194,9 +195,39 @@ def moj_return_section(inputs: ReportInputs, threshold: int) -> str:
     )
 
 
-def _without_personal_columns(table: pd.DataFrame) -> pd.DataFrame:
-    keep = [c for c in table.columns if not any(word in c.lower() for word in PERSONAL_COLUMNS)]
-    return table[keep]
+AGREEMENT_EXPLAINED = (
+    "A share of the cases was checked again by a second reviewer. Agreement is the share "
+    "of those cases where both gave the same answer. Kappa and AC1 correct agreement for "
+    "chance: 1 is perfect agreement and 0 is no better than chance. Kappa can be low even "
+    "when reviewers almost always agree, if nearly every answer is the same one; AC1 does "
+    "not have that problem, so we show both."
+)
+
+
+def _decimal(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.2f}"
+
+
+def agreement_rows(inputs: ReportInputs) -> pd.DataFrame:
+    """Return the agreement table in plain terms: one row per question."""
+    table = inputs.agreement
+    names = [
+        "Case score" if question == "case_score" else inputs.name_of(question)
+        for question in table["question_id"]
+    ]
+    return pd.DataFrame(
+        {
+            "Question": names,
+            "Cases checked twice": table["cases"].astype(int).astype(str),
+            "Agreement": [percent(value) for value in table["percent_agreement"]],
+            "Kappa": [_decimal(value) for value in table["kappa"]],
+            "AC1": [_decimal(value) for value in table["ac1"]],
+            "AC1 95% interval": [
+                "" if pd.isna(low) else f"{low:.2f} to {high:.2f}"
+                for low, high in zip(table["ac1_lower"], table["ac1_upper"], strict=True)
+            ],
+        }
+    )
 
 
 def method_section(inputs: ReportInputs, threshold: int) -> str:
@@ -259,8 +290,14 @@ def method_section(inputs: ReportInputs, threshold: int) -> str:
 
     parts.append(html.heading(3, "Reviewer agreement"))
     if inputs.agreement is not None and not inputs.agreement.empty:
-        agreement = _without_personal_columns(inputs.agreement).round(3).astype(str)
-        parts.append(html.table(agreement, "Agreement between reviewers on double-checked cases"))
+        parts.append(html.paragraph(AGREEMENT_EXPLAINED))
+        parts.append(
+            html.table(
+                agreement_rows(inputs),
+                "Agreement between reviewers on double-checked cases",
+                notes="Blank: not defined, because the reviewers gave only one answer.",
+            )
+        )
     elif inputs.double_checks is not None and "case_reference" in inputs.double_checks.columns:
         checked = inputs.double_checks["case_reference"].nunique()
         parts.append(html.paragraph(f"{checked} cases were checked by a second reviewer."))

@@ -8,10 +8,9 @@ results), `dipcheck.report_breakdowns` (breakdowns and quality) and
 Files read, for a quarter ``q``:
 
 - ``reports/q/estimates.csv`` (required), ``estimates_by_stratum.csv``,
-  ``estimates_by_enhanced.csv``, ``quality.csv``, ``changes.csv``
+  ``estimates_by_enhanced.csv``, ``quality.csv``, ``changes.csv``, ``agreement.csv``
 - ``audits/q/manifest.json`` (required), ``reviews.csv``, ``sample.csv`` (only its case
-  references, to screen notes), ``exclusions.csv``, ``agreement.csv``,
-  ``double_checks.csv``
+  references, to screen notes), ``exclusions.csv``, ``double_checks.csv``
 - ``audits/recommendations.csv``
 """
 
@@ -290,7 +289,7 @@ def load_report_inputs(
     exclusions = _read_table(
         records.folder / "exclusions.csv", ["case_reference", "reason"], checksums, root
     )
-    agreement = _read_table(records.folder / "agreement.csv", [], checksums, root)
+    agreement = _read_table(folder / "agreement.csv", [], checksums, root)
     double_checks = _read_table(records.folder / "double_checks.csv", [], checksums, root)
 
     case_references: list[str] = []

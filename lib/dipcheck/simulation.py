@@ -333,3 +333,55 @@ def _phrase(bank: dict[int, list[str]], rights: list[int], rng) -> str:
     right = candidates[int(rng.integers(len(candidates)))]
     phrases = bank[right]
     return phrases[int(rng.integers(len(phrases)))]
+
+
+SECOND_REVIEWER_DISAGREEMENT = 0.06
+"""Chance that a simulated second reviewer gives another answer to a question.
+
+Only answers with no suggestion from the dates are changed, so the second reviewer never
+needs an override reason. Yes/no answers move between met, not met and not evidenced;
+quality ratings move one level up or down the scale.
+"""
+
+_OTHER_ANSWERS = {
+    "met": ("not_met", "not_evidenced"),
+    "not_met": ("met", "not_evidenced"),
+    "not_evidenced": ("met", "not_met"),
+}
+
+
+def second_opinion(
+    answers: pd.DataFrame,
+    quality_scale: list[str],
+    seed: int,
+    share: float = SECOND_REVIEWER_DISAGREEMENT,
+) -> pd.DataFrame:
+    """Return a second reviewer's answers: the first reviewer's, a few changed at random.
+
+    Parameters
+    ----------
+    answers
+        Long-format answers of the first reviewer (``answer``, ``suggested_answer``).
+    quality_scale
+        The framework's quality levels, best first.
+    seed
+        Seed of the random changes.
+    share
+        Chance that any one answer without a suggestion is changed.
+    """
+    rng = np.random.default_rng(seed)
+    changed = answers.copy()
+    suggested = changed["suggested_answer"].fillna("").astype(str) != ""
+    candidates = ~suggested & changed["answer"].isin([*_OTHER_ANSWERS, *quality_scale])
+    chosen = candidates & (rng.random(len(changed)) < share)
+
+    new_answers = []
+    for answer in changed.loc[chosen, "answer"]:
+        if answer in _OTHER_ANSWERS:
+            new_answers.append(rng.choice(_OTHER_ANSWERS[answer]))
+            continue
+        level = quality_scale.index(answer)
+        step = rng.choice([-1, 1])
+        new_answers.append(quality_scale[min(max(level + step, 0), len(quality_scale) - 1)])
+    changed.loc[chosen, "answer"] = new_answers
+    return changed

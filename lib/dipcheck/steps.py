@@ -22,7 +22,7 @@ from dipcheck.config import Project
 from dipcheck.errors import ParameterError, StateError
 from dipcheck.provenance import code_version, package_versions
 from dipcheck.quarters import Quarter
-from dipcheck.records import QuarterRecords, read_json, write_csv, write_json
+from dipcheck.records import QuarterRecords, read_json, sha256_of, write_csv, write_json
 from dipcheck.sampling import Draw, draw_sample
 
 logger = logging.getLogger(__name__)
@@ -110,12 +110,26 @@ def check_can_draw(
         raise ParameterError("No frame file given: name the case extract to draw from.")
 
 
-def draw_quarter(
+@dataclass(frozen=True)
+class DrawPlan:
+    """What a draw would use and draw, worked out in memory before anything is written."""
+
+    framework: object
+    frame: object
+    cases: pd.DataFrame
+    outside: int
+    size: int
+    size_explanation: str
+    draw: Draw
+
+
+def plan_draw(
     project: Project,
     quarter: Quarter | str,
     frame_paths: Sequence[str | Path],
     *,
     frame_kind: str = "auto",
+    frame_encoding: str | None = None,
     stratify_by: Sequence[str] = ("area",),
     sample_size: int | None = None,
     margin_of_error: float | None = None,
@@ -123,36 +137,28 @@ def draw_quarter(
     confidence: float = config.CONFIDENCE_LEVEL,
     seed: int = config.DEFAULT_SEED,
     allocation: str = "proportional",
-    reviewers: Sequence[str] = ("Reviewer A", "Reviewer B"),
-    double_check_fraction: float = 0.10,
     framework_name: str = config.DEFAULT_FRAMEWORK,
-    redraw: bool = False,
-) -> DrawResult:
-    """Draw a quarter's sample and write its records, reviewer workbooks and manifest.
+) -> DrawPlan:
+    """Load the framework, read the frame and draw the sample in memory, writing nothing.
 
-    The records are written to a staging folder and moved into ``audits/<quarter>/`` in
-    one rename. A quarter that is already drawn is only drawn again with ``redraw=True``,
-    and then the earlier draw is kept under the new folder's ``archive/``.
+    `draw_quarter` calls this before it writes; the command line also calls it before it
+    starts the draw notebook, so that bad input is reported without starting a kernel.
 
     Raises
     ------
-    StateError
-        If the quarter is already drawn and ``redraw`` is false.
-    ParameterError
-        If the parameters cannot be used (see `draw_sample`).
     InputError
-        If a frame file has problems.
+        If a frame file or the framework has problems.
+    ParameterError
+        If no case falls in the quarter or the sample cannot be drawn as asked.
     """
     from dipcheck.frames import read_frame
     from dipcheck.framework import load_framework
-    from dipcheck.workbooks import write_reviewer_workbooks
 
     quarter = Quarter.parse(quarter)
-    records = QuarterRecords.of(project, quarter)
-    check_can_draw(project, quarter, frame_paths, redraw)
-
     framework = load_framework(framework_name, project=project)
-    frame = read_frame([Path(path) for path in frame_paths], kind=frame_kind)
+    frame = read_frame(
+        [Path(path) for path in frame_paths], kind=frame_kind, encoding=frame_encoding
+    )
     cases, outside = _cases_in_quarter(frame.cases, quarter)
     logger.info(
         "frame: %d cases read, %d reported in %s, %d outside it",
@@ -174,9 +180,72 @@ def draw_quarter(
     draw = draw_sample(
         cases, sample_size=size, seed=seed, stratify_by=list(stratify_by), allocation=allocation
     )
+    return DrawPlan(framework, frame, cases, outside, size, size_explanation, draw)
+
+
+def draw_quarter(
+    project: Project,
+    quarter: Quarter | str,
+    frame_paths: Sequence[str | Path],
+    *,
+    frame_kind: str = "auto",
+    stratify_by: Sequence[str] = ("area",),
+    sample_size: int | None = None,
+    margin_of_error: float | None = None,
+    expected_rate: float = 0.8,
+    confidence: float = config.CONFIDENCE_LEVEL,
+    seed: int = config.DEFAULT_SEED,
+    allocation: str = "proportional",
+    reviewers: Sequence[str] = ("Reviewer A", "Reviewer B"),
+    double_check_fraction: float = 0.10,
+    framework_name: str = config.DEFAULT_FRAMEWORK,
+    redraw: bool = False,
+    frame_encoding: str | None = None,
+) -> DrawResult:
+    """Draw a quarter's sample and write its records, reviewer workbooks and manifest.
+
+    The records are written to a staging folder and moved into ``audits/<quarter>/`` in
+    one rename. A quarter that is already drawn is only drawn again with ``redraw=True``,
+    and then the earlier draw is kept under the new folder's ``archive/``.
+
+    Raises
+    ------
+    StateError
+        If the quarter is already drawn and ``redraw`` is false.
+    ParameterError
+        If the parameters cannot be used (see `draw_sample`).
+    InputError
+        If a frame file or the framework has problems.
+    """
+    from dipcheck.workbooks import write_reviewer_workbooks
+
+    quarter = Quarter.parse(quarter)
+    records = QuarterRecords.of(project, quarter)
+    check_can_draw(project, quarter, frame_paths, redraw)
+
+    plan = plan_draw(
+        project,
+        quarter,
+        frame_paths,
+        frame_kind=frame_kind,
+        frame_encoding=frame_encoding,
+        stratify_by=stratify_by,
+        sample_size=sample_size,
+        margin_of_error=margin_of_error,
+        expected_rate=expected_rate,
+        confidence=confidence,
+        seed=seed,
+        allocation=allocation,
+        framework_name=framework_name,
+    )
+    framework, frame, outside, draw = plan.framework, plan.frame, plan.outside, plan.draw
+    cases, size, size_explanation = plan.cases, plan.size, plan.size_explanation
 
     # Everything is written under a staging project whose quarter folder is then renamed
     # into place, so a failure part-way leaves no half-drawn quarter behind.
+    from dipcheck.pipeline import remove_stale_staging
+
+    remove_stale_staging(project.audits)
     staging = project.audits / f".staging-{quarter}-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
@@ -202,6 +271,7 @@ def draw_quarter(
             "packages": package_versions(),
             "parameters": {
                 "frame_kind": frame_kind,
+                "frame_encoding": frame_encoding,
                 "stratify_by": list(stratify_by),
                 "sample_size": sample_size,
                 "margin_of_error": margin_of_error,
@@ -279,8 +349,9 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
     StateError
         If the quarter is not drawn or already has returned workbooks.
     """
+    from dipcheck.assignments import read_assignments
     from dipcheck.framework import load_framework
-    from dipcheck.simulation import simulate_answers
+    from dipcheck.simulation import second_opinion, simulate_answers
     from dipcheck.workbook_filling import fill_workbook
 
     records = QuarterRecords.of(project, quarter)
@@ -296,10 +367,25 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
     sample = read_sample(records)
     answers, reviews = simulate_answers(sample, framework, str(records.quarter), seed)
 
+    # A case issued twice (double checking) is answered by its first reviewer as
+    # simulated, and by its second with a few answers changed, as real pairs differ.
+    assignments = read_assignments(records)
+    second = assignments.duplicated("case_reference", keep="first")
+    second_opinions = second_opinion(answers, framework.quality_scale, seed + 1)
+
     returned = []
-    for workbook in sorted(records.workbooks.glob("*.xlsx")):
-        target = records.returned / workbook.name
-        returned.append(fill_workbook(workbook, target, answers, reviews))
+    for workbook_name, assigned in assignments.groupby("workbook", sort=True):
+        cases = set(assigned["case_reference"])
+        seconds = set(assigned.loc[second[assigned.index], "case_reference"])
+        reviewer = str(assigned["reviewer"].iloc[0])
+
+        mine = answers[answers["case_reference"].isin(cases - seconds)]
+        mine = pd.concat([mine, second_opinions[second_opinions["case_reference"].isin(seconds)]])
+        my_reviews = reviews[reviews["case_reference"].isin(cases)].assign(reviewer=reviewer)
+
+        issued = records.workbooks / workbook_name
+        target = records.returned / workbook_name
+        returned.append(fill_workbook(issued, target, mine, my_reviews))
 
     manifest["answers_simulated"] = True
     write_json(records.manifest, manifest)
@@ -319,8 +405,14 @@ def read_sample(records: QuarterRecords) -> pd.DataFrame:
     return sample
 
 
-def import_quarter(project: Project, quarter: Quarter | str, *, allow_partial: bool = False):
-    """Import the quarter's returned workbooks into ``answers.csv`` and ``reviews.csv``."""
+def import_quarter(
+    project: Project, quarter: Quarter | str, *, allow_partial: bool = False, write: bool = True
+):
+    """Import the quarter's returned workbooks into ``answers.csv`` and ``reviews.csv``.
+
+    With ``write=False`` the workbooks are only checked: the same errors are raised, and
+    nothing is written.
+    """
     from dipcheck.framework import load_framework
     from dipcheck.importing import import_returned_workbooks
 
@@ -333,7 +425,7 @@ def import_quarter(project: Project, quarter: Quarter | str, *, allow_partial: b
         )
 
     framework = load_framework(manifest["parameters"]["framework"], project=project)
-    return import_returned_workbooks(records, framework, allow_partial=allow_partial)
+    return import_returned_workbooks(records, framework, allow_partial=allow_partial, write=write)
 
 
 ENHANCED_GROUP_LABELS = {True: "Enhanced", False: "Standard"}
@@ -406,6 +498,31 @@ def _quality_answers(answers: pd.DataFrame) -> pd.DataFrame:
     return recoded
 
 
+ESTIMATION_MANIFEST = "estimation-manifest.json"
+
+
+def project_relative(project: Project, path: Path) -> str:
+    """Return ``path`` relative to the project folder where it is inside it, else absolute."""
+    try:
+        return Path(path).resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def _estimation_inputs(
+    project: Project, quarters: Sequence[Quarter], framework
+) -> list[dict[str, str]]:
+    """List each file the estimation read, with its SHA-256 as it was when read."""
+    inputs = []
+    for q in quarters:
+        records = QuarterRecords.of(project, q)
+        for path in (records.answers, records.design, records.sample):
+            inputs.append({"path": project_relative(project, path), "sha256": sha256_of(path)})
+    for path, digest in framework.sources:
+        inputs.append({"path": project_relative(project, path), "sha256": digest})
+    return inputs
+
+
 def estimate_quarter(
     project: Project,
     quarter: Quarter | str,
@@ -418,7 +535,9 @@ def estimate_quarter(
 
     Writes ``estimates.csv`` (every quarter, for trends), ``estimates_by_stratum.csv``,
     ``estimates_by_enhanced.csv``, ``quality.csv`` and ``changes.csv`` to ``output_dir``
-    (default ``reports/<quarter>/``).
+    (default ``reports/<quarter>/``), and ``estimation-manifest.json``: the SHA-256 of
+    every file read and written, the parameters, the code version and package versions,
+    which ``dipcheck verify`` checks a re-run against.
 
     Raises
     ------
@@ -426,6 +545,7 @@ def estimate_quarter(
         If the quarter has no imported answers.
     """
     from dipcheck.change import changes_between_quarters
+    from dipcheck.double_checks import agreement_table
     from dipcheck.estimation import estimate_compliance
     from dipcheck.framework import load_framework
 
@@ -474,6 +594,13 @@ def estimate_quarter(
 
     changes = changes_between_quarters(all_quarters, quarter=str(quarter), confidence=confidence)
 
+    double_checks_path = records.folder / "double_checks.csv"
+    agreement = pd.DataFrame()
+    if double_checks_path.exists():
+        double_checks = pd.read_csv(double_checks_path, dtype={"case_reference": "string"})
+        if not double_checks.empty:
+            agreement = agreement_table(double_checks, framework)
+
     folder = Path(output_dir) if output_dir else records.reports
     outputs = {
         "estimates.csv": all_quarters,
@@ -481,10 +608,25 @@ def estimate_quarter(
         "estimates_by_enhanced.csv": by_enhanced,
         "quality.csv": quality,
         "changes.csv": changes,
+        "agreement.csv": agreement,
     }
     for name, table in outputs.items():
         write_csv(folder / name, table)
         logger.info("wrote %s (%d rows)", folder / name, len(table))
+
+    input_quarters = answered_quarters(project, quarter)
+    estimation_manifest = {
+        "quarter": str(quarter),
+        "estimated_at": _now(),
+        "code_version": code_version(project.root),
+        "packages": package_versions(),
+        "parameters": {"confidence": confidence, "method": method},
+        "quarters": [str(q) for q in input_quarters],
+        "inputs": _estimation_inputs(project, input_quarters, framework),
+        "outputs": {name: sha256_of(folder / name) for name in outputs},
+    }
+    write_json(folder / ESTIMATION_MANIFEST, estimation_manifest)
+    logger.info("wrote %s", folder / ESTIMATION_MANIFEST)
 
     return Estimates(
         all_quarters=all_quarters,
