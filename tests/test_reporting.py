@@ -127,11 +127,12 @@ def test_headline_sentence(row, expected):
 
 
 def test_headline_sentence_caution():
-    row = _row(reliability="caution", reliability_reason="wide interval")
+    reason = "Fewer than 8 degrees of freedom. Interpret with caution."
+    row = _row(reliability="caution", reliability_reason=reason)
 
     sentence = headline_sentence(row, "Victims were referred", "Referral", 5)
 
-    assert sentence.endswith("Treat this figure with caution: wide interval.")
+    assert sentence.endswith("confident the true figure is between 77% and 89%. " + reason)
 
 
 def test_summary_cases_checked(report):

@@ -151,8 +151,9 @@ def headline_sentence(row: pd.Series, phrase: str, name: str, threshold: int) ->
         f"{percent(row['lower'])} and {percent(row['upper'])}."
     )
     if row["reliability"] == "caution":
+        # The estimator's reason already ends with "Interpret with caution."
         reason = str(row.get("reliability_reason") or "").strip()
-        sentence += " Treat this figure with caution" + (f": {reason}." if reason else ".")
+        sentence += f" {reason}" if reason else " Interpret this figure with caution."
     return sentence
 
 
