@@ -6,10 +6,12 @@ is tested in tests/test_importing.py.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from dipcheck.assignments import read_assignments
-from dipcheck.exclusions import issue_replacement_workbook, replacements_for
+from dipcheck.errors import StateError
+from dipcheck.exclusions import issue_replacement_workbook, issue_replacements, replacements_for
 from dipcheck.framework import load_framework
 from test_workbooks import FRAMEWORK_FILE, issue, make_records
 
@@ -67,3 +69,26 @@ def test_replacement_workbook_next_number(records, framework):
     )
 
     assert second.name == "2026-Q3-bob-jones-replacements-2.xlsx"
+
+
+def test_issue_replacements_only_pending(records, framework):
+    issue(records, framework)
+    exclusions = pd.DataFrame(
+        {"case_reference": ["N-001", "S-004"], "stratum": ["North", "South"], "reason": "x"}
+    )
+    exclusions.to_csv(records.folder / "exclusions.csv", index=False)
+
+    first = issue_replacements(records, framework, "Bob Jones")
+    second = issue_replacements(records, framework, "Bob Jones")
+
+    assignments = read_assignments(records)
+    replaced = assignments.loc[assignments["replaces"] != "", "replaces"]
+    assert first.name == "2026-Q3-bob-jones-replacements-1.xlsx"
+    assert second is None
+    assert sorted(replaced) == ["N-001", "S-004"]
+
+
+def test_issue_replacements_needs_import(records, framework):
+    issue(records, framework)
+    with pytest.raises(StateError, match="import the returned workbooks first"):
+        issue_replacements(records, framework, "Bob Jones")

@@ -14,7 +14,7 @@ from dipcheck.assignments import (
     read_sample,
     save_assignments,
 )
-from dipcheck.errors import ParameterError
+from dipcheck.errors import ParameterError, StateError
 from dipcheck.records import QuarterRecords
 from dipcheck.workbook_layout import layout_for, reviewer_slug
 from dipcheck.workbooks import write_workbook
@@ -192,3 +192,39 @@ def exclusion_counts(records: QuarterRecords) -> pd.DataFrame:
         replaced = assignments[assignments["replaces"] != ""].groupby("stratum").size()
         counts["replaced"] = counts["stratum"].map(replaced).fillna(0).astype(int)
     return counts
+
+
+def issue_replacements(records: QuarterRecords, framework: Any, reviewer: str) -> Path | None:
+    """Issue a workbook of reserve cases for every excluded case not yet replaced.
+
+    Reads the exclusions of the last import (``exclusions.csv``), skips excluded cases that
+    already have a replacement in ``assignments.csv``, picks reserves with
+    `replacements_for` and writes them to one new workbook for ``reviewer``.
+
+    Returns
+    -------
+    Path or None
+        The workbook written, or None when every excluded case is already replaced.
+
+    Raises
+    ------
+    StateError
+        If no import has recorded exclusions yet.
+    """
+    exclusions_path = records.folder / "exclusions.csv"
+    if not exclusions_path.exists():
+        raise StateError(
+            f"No exclusions are recorded for {records.quarter}: import the returned "
+            "workbooks first; cases marked with an exclusion reason are listed then."
+        )
+    exclusions = pd.read_csv(exclusions_path, dtype=str, keep_default_na=False)
+
+    assignments = read_assignments(records)
+    already = set(assignments.loc[assignments["replaces"] != "", "replaces"])
+    pending = exclusions[~exclusions["case_reference"].isin(already)]
+    if pending.empty:
+        logger.info("every excluded case of %s is already replaced", records.quarter)
+        return None
+
+    replacements = replacements_for(records, pending)
+    return issue_replacement_workbook(records, framework, replacements, reviewer)
