@@ -103,8 +103,18 @@ def police_run(tmp_path_factory):
     frames = [str(path) for path in POLICE_UK_FILES]
     results = [
         run_dipcheck(
-            root, "draw", "--quarter", "2023-Q1", "--frame", *frames,
-            "--stratify-by", "area", "--sample-size", "150", "--seed", "11",
+            root,
+            "draw",
+            "--quarter",
+            "2023-Q1",
+            "--frame",
+            *frames,
+            "--stratify-by",
+            "area",
+            "--sample-size",
+            "150",
+            "--seed",
+            "11",
         ),  # fmt: skip
         run_dipcheck(root, "simulate-answers", "--quarter", "2023-Q1", "--seed", "11"),
         run_dipcheck(root, "report", "--quarter", "2023-Q1"),
@@ -174,7 +184,9 @@ def test_report_estimates_match_package(demo_run):
     records = QuarterRecords.of(Project(root), "2026-Q3")
     answers = pd.read_csv(records.answers)
     design = pd.read_csv(records.design)[["stratum", "population"]]
-    design["sample"] = design["stratum"].map(answers.groupby("stratum")["case_reference"].nunique())
+    design["sample"] = design["stratum"].map(
+        answers.groupby("stratum")["case_reference"].nunique()
+    )
     entitlement_ids = [question for question in SHORT_NAMES if question.startswith("R")]
     expected = estimate_compliance(answers[answers["question_id"].isin(entitlement_ids)], design)
     expected = expected.set_index("question_id")
@@ -255,13 +267,45 @@ def test_police_uk_report_says_simulated(police_run):
     assert re.search(r"answers .{0,40}simulated", html, flags=re.IGNORECASE)
 
 
-def test_published_html_has_no_case_references(demo_run, police_run):
-    for root, quarter in [(demo_run[0], "2026-Q3"), (police_run[0], "2023-Q1")]:
-        records = QuarterRecords.of(Project(root), quarter)
-        html = records.report_html.read_text()
-        references = pd.read_csv(records.sample, dtype={"case_reference": str})["case_reference"]
-        leaked = [reference for reference in references if reference in html]
-        assert leaked == [], quarter
+def published_text(folder: Path) -> str:
+    """Return the text of every published file of a quarter: the report and MoJ return."""
+    import openpyxl
+
+    parts = [(folder / "report.html").read_text(), (folder / "moj-return.csv").read_text()]
+    workbook = openpyxl.load_workbook(folder / "moj-return.xlsx", read_only=True)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            parts.extend(str(value) for value in row if value is not None)
+    return "\n".join(parts)
+
+
+def extract_references(paths: list[Path], column: str) -> set[str]:
+    references = set()
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as stream:
+            references.update(row[column].strip() for row in csv.DictReader(stream))
+    return references - {""}
+
+
+def test_published_outputs_hold_no_identifier(demo_run, police_run):
+    """Every case reference of every input extract is absent from the published files."""
+    demo_root, police_root = demo_run[0], police_run[0]
+    runs = [
+        (
+            demo_root / "reports" / "2026-Q3",
+            extract_references(
+                sorted((demo_root / "data" / "demo").glob("*.csv")), "case_reference"
+            ),
+        ),
+        (police_root / "reports" / "2023-Q1", extract_references(POLICE_UK_FILES, "Crime ID")),
+    ]
+    for folder, references in runs:
+        text = published_text(folder)
+        tokens = set(re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{5,}", text))
+        sampled = pd.read_csv(folder.parents[1] / "audits" / folder.name / "sample.csv", dtype=str)
+        assert len(references) > 1000
+        assert tokens & references == set(), folder
+        assert [ref for ref in sampled["case_reference"] if ref in text] == [], folder
 
 
 @pytest.mark.parametrize(
@@ -274,15 +318,25 @@ def test_published_html_has_no_case_references(demo_run, police_run):
         ),
         (
             [
-                "draw", "--quarter", "2026-Q1", "--frame", "data/demo/extract-2026-Q3.csv",
-                "--sample-size", "10",
+                "draw",
+                "--quarter",
+                "2026-Q1",
+                "--frame",
+                "data/demo/extract-2026-Q3.csv",
+                "--sample-size",
+                "10",
             ],
             "No case in the frame was reported in 2026-Q1",
         ),  # fmt: skip
         (
             [
-                "draw", "--quarter", "2026-Q3", "--frame", "data/demo/extract-2026-Q3.csv",
-                "--sample-size", "100000",
+                "draw",
+                "--quarter",
+                "2026-Q3",
+                "--frame",
+                "data/demo/extract-2026-Q3.csv",
+                "--sample-size",
+                "100000",
             ],
             "larger than the frame",
         ),  # fmt: skip
