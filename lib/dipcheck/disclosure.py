@@ -1,27 +1,24 @@
-"""Disclosure control for published tables and reviewers' notes.
+"""Disclosure control for published tables of counts.
 
 Counts from 1 up to the threshold minus 1 are primary suppressions and are published as
 "fewer than 5" (for the default threshold). Zero is published as 0: it describes no case.
-Where a published total would let a reader work out a suppressed cell, the smallest
-remaining cell of that row or column is suppressed too (secondary suppression) and is
-published as "withheld". Percentages and intervals derived from a suppressed count are
-suppressed with it.
+Where the published totals would let a reader work out a suppressed count, further cells
+are hidden (secondary suppression) and published as "withheld". Percentages and
+intervals derived from a suppressed count are suppressed with it.
 
-Reviewers' free-text notes are screened before publication: case references, email
-addresses, telephone numbers, postcodes, dates and titled personal names are replaced by
-``[removed]``.
+Reviewers' free-text notes are screened by `dipcheck.screening`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import null_space
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from dipcheck.config import SUPPRESSION_THRESHOLD
 
@@ -31,7 +28,6 @@ SHOWN = "shown"
 PRIMARY = "primary"
 SECONDARY = "secondary"
 WITHHELD_TEXT = "withheld"
-REDACTED_TEXT = "[removed]"
 
 
 def fewer_than_text(threshold: int = SUPPRESSION_THRESHOLD) -> str:
@@ -48,11 +44,27 @@ def suppression_mask(
     """Decide which cells of a count table to suppress.
 
     Primary suppression hides counts from 1 to ``threshold - 1``. Secondary suppression
-    then works in two passes. First, any row or column with exactly one hidden cell
-    (counting its total) gets its smallest shown cell hidden too. Second, a linear
-    programme finds, for each primary cell, the smallest and largest value it can take
-    given every published cell and total. A cell pinned to one value gets a further
-    cell of its row or column hidden. This repeats until no primary cell is pinned.
+    then runs in three steps:
+
+    1. Line rule: any row or column with exactly one hidden cell (counting its total)
+       gets its smallest shown cell hidden too, repeated until no such line is left.
+    2. Audit: linear programmes over the whole table find every hidden cell that the
+       published cells, totals and labels pin to one value (a feasible range narrower
+       than 1). Each pinned small count gets hidden the cheapest cycle of cells along
+       which it can move by 1 within every cell's bounds. Hiding a shown cell costs its
+       value plus 1 and already hidden cells cost nearly nothing.
+    3. Escalation: when a small count stays pinned although no cycle can free it, its
+       labels give it away. For example, a column total of "fewer than 5" over four
+       cells of "fewer than 5" makes each of them 1. The table then withholds more,
+       one step at a time, with an audit after each step. First the "fewer than"
+       totals of the cell's row and column that cannot grow are published as
+       "withheld", then all their "fewer than" totals. After that every cell of its
+       row and column is withheld, and last every cell of the table.
+
+    After the audit, a withheld cell that is not a small count and that the published
+    figures pin to one value anyway is shown, since hiding it protects nothing. A small
+    count is never shown, but it can be marked "secondary" (published as "withheld")
+    by step 3.
 
     Parameters
     ----------
@@ -73,166 +85,353 @@ def suppression_mask(
 
     Notes
     -----
-    The audit treats a secondary cell as any value of 0 or more, although a reader
-    could know it is 0 or at least ``threshold``; it is an approximation of the integer
-    problem that tools such as tau-Argus solve exactly.
+    The audit treats a withheld cell as any value of 0 or more, although a reader could
+    know it is 0 or at least ``threshold``; it is an approximation of the integer
+    problem that tools such as tau-Argus solve exactly. The margins' constraint matrix
+    is totally unimodular, so the extreme values of each cell are whole numbers: a
+    feasible range wider than 0 is at least 1 wide. A threshold of 2 or less is
+    not audited, because "fewer than 2" already is the count.
     """
-    values = counts.astype("int64")
-    mask = pd.DataFrame(SHOWN, index=counts.index, columns=counts.columns, dtype=object)
+    values = counts.astype("int64").to_numpy().ravel()
     small = (values > 0) & (values < threshold)
-    mask[small] = PRIMARY
+    state = np.where(small, _PRIMARY, _SHOWN).astype(np.int8)
 
-    lines = _lines(counts, total_column, total_row)
-    known_zero = _cells_in_zero_lines(values, lines)
+    table = _Table.build(counts, values, threshold, total_column, total_row)
+    if table.lines:
+        _apply_line_rule(table, state)
+        if threshold > 2:
+            _audit_and_protect(table, state)
 
-    def shown_candidates(cells: list) -> list:
-        candidates = [cell for cell in cells if mask.at[cell] == SHOWN and cell not in known_zero]
-        return sorted(candidates, key=lambda cell: values.at[cell])
-
-    def apply_line_rule() -> None:
-        changed = True
-        while changed:
-            changed = False
-            for inner, total in lines:
-                hidden = [cell for cell in [*inner, total] if mask.at[cell] != SHOWN]
-                if len(hidden) != 1:
-                    continue
-                candidates = shown_candidates(inner) or shown_candidates([total])
-                if candidates:
-                    mask.at[candidates[0]] = SECONDARY
-                    changed = True
-
-    apply_line_rule()
-    for _ in range(values.size):
-        pinned = _pinned_cell(values, mask, lines, threshold)
-        if pinned is None:
-            break
-        if not _protect(pinned, values, mask, lines, threshold, shown_candidates):
-            logger.warning("could not protect cell %s of a suppressed table", pinned)
-            break
-        apply_line_rule()
-
+    labels = np.array([SHOWN, PRIMARY, SECONDARY], dtype=object)[state]
+    mask = pd.DataFrame(
+        labels.reshape(counts.shape), index=counts.index, columns=counts.columns, dtype=object
+    )
     logger.debug(
         "suppressed %d cells (%d secondary) of a %d by %d table",
-        int((mask != SHOWN).sum().sum()),
-        int((mask == SECONDARY).sum().sum()),
+        int(np.count_nonzero(state)),
+        int(np.count_nonzero(state == _SECONDARY)),
         *counts.shape,
     )
     return mask
 
 
-def _cells_in_zero_lines(values: pd.DataFrame, lines: list) -> set:
-    """Cells whose row or column total is 0: hiding them hides nothing."""
-    cells = set()
-    for inner, total in lines:
-        if values.at[total] == 0:
-            cells.update(inner)
-    return cells
+_SHOWN, _PRIMARY, _SECONDARY = 0, 1, 2
+
+# Cost of routing a protecting cycle through a cell that is already hidden: small enough
+# that any path through shown cells costs more, but not 0, which scipy's dense graphs
+# read as "no edge".
+_HIDDEN_CELL_COST = 1e-3
+
+# Most rounds of shared objectives the audit solves before solving cell by cell.
+_OBJECTIVE_ROUNDS = 4
 
 
-def _linear_system(
-    values: pd.DataFrame, mask: pd.DataFrame, lines: list, threshold: int
-) -> tuple[list, np.ndarray, np.ndarray, list]:
-    """Write the published totals as equations in the hidden cells."""
-    hidden = [cell for cell in mask.stack().index if mask.at[cell] != SHOWN]
-    position = {cell: index for index, cell in enumerate(hidden)}
+@dataclass(frozen=True)
+class _Table:
+    """A count table flattened row by row, with the lines its margins publish.
 
-    equations = []
-    constants = []
-    for inner, total in lines:
-        coefficients = np.zeros(len(hidden))
-        constant = 0.0
-        for cell, sign in [*((cell, 1.0) for cell in inner), (total, -1.0)]:
-            if cell in position:
-                coefficients[position[cell]] += sign
-            else:
-                constant += sign * values.at[cell]
-        if coefficients.any():
-            equations.append(coefficients)
-            constants.append(-constant)
-
-    bounds = [(1, threshold - 1) if mask.at[cell] == PRIMARY else (0, None) for cell in hidden]
-    return hidden, np.array(equations), np.array(constants), bounds
-
-
-def _is_pinned(cell: tuple, system: tuple) -> bool:
-    """Check whether the linear system allows the cell only one value (a range under 1)."""
-    hidden, equations, constants, bounds = system
-    if len(equations) == 0:
-        return False
-    objective = np.zeros(len(hidden))
-    objective[hidden.index(cell)] = 1.0
-    lowest = linprog(objective, A_eq=equations, b_eq=constants, bounds=bounds, method="highs")
-    highest = linprog(-objective, A_eq=equations, b_eq=constants, bounds=bounds, method="highs")
-    if lowest.status != 0 or highest.status != 0:
-        return False
-    return -highest.fun - lowest.fun < 1 - 1e-9
-
-
-def _pinned_cell(
-    values: pd.DataFrame, mask: pd.DataFrame, lines: list, threshold: int
-) -> tuple | None:
-    """Return a primary cell whose value the published cells and totals determine."""
-    if not lines:
-        return None
-    system = _linear_system(values, mask, lines, threshold)
-    for cell in system[0]:
-        if mask.at[cell] == PRIMARY and _is_pinned(cell, system):
-            return cell
-    return None
-
-
-def _protect(
-    pinned: tuple,
-    values: pd.DataFrame,
-    mask: pd.DataFrame,
-    lines: list,
-    threshold: int,
-    shown_candidates,
-) -> bool:
-    """Hide one more cell so that ``pinned`` is no longer determined, if one cell will do.
-
-    Cells of the pinned cell's own row and column are tried first, smallest first, then
-    every other shown cell. When no single cell frees it, the smallest candidate is
-    hidden anyway and the caller checks again.
+    ``equations`` has one row per line: +1 for each inner cell and -1 for the total, so
+    ``equations @ values == 0``. ``nodes`` gives each cell's two lines as graph nodes;
+    a cell in only one line has the extra node ``len(lines)`` as its other end.
     """
-    own = [
-        cell
-        for inner, total in lines
-        if pinned in inner or pinned == total
-        for cell in [*inner, total]
+
+    values: np.ndarray
+    threshold: int
+    lines: list[tuple[np.ndarray, int]]
+    equations: np.ndarray
+    nodes: np.ndarray
+    known_zero: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        counts: pd.DataFrame,
+        values: np.ndarray,
+        threshold: int,
+        total_column: str | None,
+        total_row: object | None,
+    ) -> _Table:
+        n_rows, n_columns = counts.shape
+        grid = np.arange(n_rows * n_columns).reshape(n_rows, n_columns)
+
+        lines = []
+        if total_column is not None:
+            total_at = counts.columns.get_loc(total_column)
+            inner_columns = np.delete(np.arange(n_columns), total_at)
+            for row in range(n_rows):
+                lines.append((grid[row, inner_columns], int(grid[row, total_at])))
+        if total_row is not None:
+            total_at = counts.index.get_loc(total_row)
+            inner_rows = np.delete(np.arange(n_rows), total_at)
+            for column in range(n_columns):
+                lines.append((grid[inner_rows, column], int(grid[total_at, column])))
+
+        equations = np.zeros((len(lines), values.size))
+        nodes = np.full((values.size, 2), len(lines))
+        filled = np.zeros(values.size, dtype=int)
+        known_zero = np.zeros(values.size, dtype=bool)
+        for number, (inner, total) in enumerate(lines):
+            equations[number, inner] = 1.0
+            equations[number, total] = -1.0
+            members = np.append(inner, total)
+            nodes[members, filled[members]] = number
+            filled[members] += 1
+            if values[total] == 0:
+                known_zero[members] = True
+
+        return cls(values, threshold, lines, equations, nodes, known_zero)
+
+    def lines_of(self, cell: int) -> list[int]:
+        return [int(node) for node in self.nodes[cell] if node < len(self.lines)]
+
+
+def _apply_line_rule(table: _Table, state: np.ndarray) -> None:
+    """Hide a second cell in every line with exactly one hidden cell, inner cells first."""
+    changed = True
+    while changed:
+        changed = False
+        for inner, total in table.lines:
+            if np.count_nonzero(state[inner]) + (state[total] != _SHOWN) != 1:
+                continue
+            for group in (inner, np.array([total])):
+                open_cells = group[(state[group] == _SHOWN) & ~table.known_zero[group]]
+                if open_cells.size:
+                    state[open_cells[np.argmin(table.values[open_cells])]] = _SECONDARY
+                    changed = True
+                    break
+
+
+def _audit_and_protect(table: _Table, state: np.ndarray) -> None:
+    """Protect every small count the published figures pin, then show needless withholds."""
+    small = (table.values > 0) & (table.values < table.threshold)
+    for _ in range(5 * table.values.size + 1):
+        pinned = _pinned_cells(table, state)
+        exposed = np.flatnonzero(pinned & small)
+        if exposed.size == 0:
+            state[pinned] = _SHOWN
+            return
+
+        hid_cycle = False
+        for cell in exposed:
+            hid_cycle |= _hide_cycle(table, state, cell)
+        if hid_cycle:
+            continue
+
+        if not _escalate(table, state, exposed[0]):
+            break
+
+    logger.warning(
+        "could not protect every small count of a %d-cell table after withholding %d cells",
+        table.values.size,
+        int(np.count_nonzero(state)),
+    )
+
+
+def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
+    """Flag the hidden cells that the published cells, totals and labels pin to one value.
+
+    A cell that no solution of the homogeneous equations moves is pinned by the totals
+    alone. For the rest, a few linear programmes with shared objectives each move many
+    cells away from their true values at once, which shows those cells are not pinned.
+    Only the cells none of them moved get their own minimum and maximum solved.
+    """
+    pinned = np.zeros(table.values.size, dtype=bool)
+    hidden = np.flatnonzero(state != _SHOWN)
+    shown = np.flatnonzero(state == _SHOWN)
+    if hidden.size == 0:
+        return pinned
+
+    coefficients = table.equations[:, hidden]
+    constants = -table.equations[:, shown] @ table.values[shown]
+    used = np.any(coefficients != 0, axis=1)
+    coefficients = coefficients[used]
+    constants = constants[used]
+    if coefficients.shape[0] == 0:
+        return pinned
+
+    movements = null_space(coefficients)
+    fixed = np.linalg.norm(movements, axis=1) < 1e-9
+    pinned[hidden[fixed]] = True
+    unresolved = ~fixed
+
+    lower, upper = _cell_bounds(table, state)
+    bounds = np.column_stack([lower[hidden], upper[hidden]])
+    truth = table.values[hidden].astype(float)
+
+    def solve(objective: np.ndarray) -> None:
+        result = linprog(
+            objective, A_eq=coefficients, b_eq=constants, bounds=bounds, method="highs"
+        )
+        if result.status == 0:
+            unresolved[np.abs(result.x - truth) > 0.5] = False
+
+    # Each round solves one random objective and one that pushes every unresolved cell
+    # away from its bound (a small count of 1 upwards, say), with random weights.
+    generator = np.random.default_rng(0)
+    at_lower = truth <= bounds[:, 0]
+    at_upper = truth >= bounds[:, 1]
+    for _ in range(_OBJECTIVE_ROUNDS):
+        before = np.count_nonzero(unresolved)
+        if before == 0:
+            break
+        solve(generator.uniform(-1.0, 1.0, hidden.size))
+        push = np.where(generator.random(hidden.size) < 0.5, 1.0, -1.0)
+        push[at_lower] = -1.0
+        push[at_upper] = 1.0
+        solve(np.where(unresolved, push, 0.0) * generator.uniform(0.5, 1.0, hidden.size))
+        if np.count_nonzero(unresolved) == before:
+            break
+
+    # A cell at a bound can only move away from it, so one programme settles it.
+    for position in np.flatnonzero(unresolved):
+        if not unresolved[position]:
+            continue
+        objective = np.zeros(hidden.size)
+        objective[position] = 1.0 if at_upper[position] else -1.0
+        solve(objective)
+        if unresolved[position] and not (at_lower[position] or at_upper[position]):
+            solve(-objective)
+        if unresolved[position]:
+            pinned[hidden[position]] = True
+
+    logger.debug("audited %d hidden cells: %d pinned", hidden.size, int(pinned.sum()))
+    return pinned
+
+
+def _hide_cycle(table: _Table, state: np.ndarray, cell: int) -> bool:
+    """Hide the cheapest cycle of cells along which ``cell`` can move; False if none is new.
+
+    Cells are edges between the lines they belong to. Moving one cell by 1 keeps every
+    published total only if other cells move by 1 along a cycle whose changes cancel in
+    each line. Every cell must also stay within its bounds: 1 to ``threshold - 1`` for
+    a small count, 0 or more otherwise. The search runs Dijkstra's algorithm over states
+    (line, change the line still has to cancel); hiding a shown cell costs its value
+    plus 1, so the cheapest cycle hides as little as it can.
+    """
+    ground = 2 * len(table.lines)
+    lower, upper = _cell_bounds(table, state)
+    cost = np.where(state != _SHOWN, _HIDDEN_CELL_COST, table.values + 1.0)
+    usable = (state != _SHOWN) | ~table.known_zero
+    usable[cell] = False
+    edges = np.flatnonzero(usable)
+
+    sources, targets, moves = [], [], []
+    for ends in (table.nodes[edges], table.nodes[edges][:, ::-1]):
+        for change in (1, -1):
+            room = (
+                table.values[edges] < upper[edges]
+                if change > 0
+                else table.values[edges] > lower[edges]
+            )
+            sources.append(_line_state(table, ends[:, 0], edges, -change)[room])
+            targets.append(_line_state(table, ends[:, 1], edges, change)[room])
+            moves.append(edges[room])
+    sources = np.concatenate(sources)
+    targets = np.concatenate(targets)
+    moves = np.concatenate(moves)
+
+    # Keep the cheapest cell between each pair of states.
+    order = np.lexsort((cost[moves], targets, sources))
+    sources, targets, moves = sources[order], targets[order], moves[order]
+    first = np.ones(moves.size, dtype=bool)
+    first[1:] = (sources[1:] != sources[:-1]) | (targets[1:] != targets[:-1])
+    sources, targets, moves = sources[first], targets[first], moves[first]
+    weights = np.full((ground + 1, ground + 1), np.inf)
+    weights[sources, targets] = cost[moves]
+    move_at = np.full((ground + 1, ground + 1), -1)
+    move_at[sources, targets] = moves
+    graph = csgraph_from_dense(weights, null_value=np.inf)
+
+    best_cost, best_path = np.inf, None
+    end, start = table.nodes[cell]
+    for change in (1, -1):
+        if change > 0 and table.values[cell] >= upper[cell]:
+            continue
+        if change < 0 and table.values[cell] <= lower[cell]:
+            continue
+        origin = _line_state(table, np.array([start]), np.array([cell]), change)[0]
+        goal = _line_state(table, np.array([end]), np.array([cell]), -change)[0]
+        distances, predecessors = dijkstra(
+            graph, directed=True, indices=origin, return_predecessors=True
+        )
+        if distances[goal] < best_cost:
+            best_cost = distances[goal]
+            best_path = (origin, goal, predecessors)
+
+    if best_path is None:
+        return False
+    origin, goal, predecessors = best_path
+    hid = False
+    node = goal
+    while node != origin:
+        previous = predecessors[node]
+        chosen = move_at[previous, node]
+        if state[chosen] == _SHOWN:
+            state[chosen] = _SECONDARY
+            hid = True
+        node = previous
+    return hid
+
+
+def _line_state(table: _Table, nodes: np.ndarray, cells: np.ndarray, change: int) -> np.ndarray:
+    """Return the search state reached at ``nodes`` when ``cells`` move by ``change``.
+
+    State ``2 * line`` means the line's changes so far add up to +1, ``2 * line + 1`` to
+    -1; every cell in a single line reaches the same free state, ``2 * len(lines)``.
+    """
+    ground = 2 * len(table.lines)
+    in_line = nodes < len(table.lines)
+    line = np.where(in_line, nodes, 0)
+    signed = table.equations[line, cells] * change
+    return np.where(in_line, 2 * line + (signed < 0), ground)
+
+
+def _cell_bounds(table: _Table, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the least and greatest value a reader allows each cell once it is hidden.
+
+    The cap above every count keeps linear programmes bounded without changing which
+    cells are pinned, because the true table lies strictly inside it.
+    """
+    is_primary = state == _PRIMARY
+    lower = np.where(is_primary, 1, 0)
+    upper = np.where(is_primary, table.threshold - 1, table.values.max() + 1)
+    return lower, upper
+
+
+def _escalate(table: _Table, state: np.ndarray, cell: int) -> bool:
+    """Withhold more around a small count that its labels pin; False if nothing is left."""
+    lines = table.lines_of(cell)
+    totals = np.array([table.lines[line][1] for line in lines])
+    can_grow = np.array([not _total_cannot_grow(table, state, line) for line in lines])
+    tight_totals = totals[~can_grow]
+    totals = totals[state[totals] == _PRIMARY]
+
+    members = np.concatenate([np.append(*table.lines[line]) for line in lines])
+    everything = np.arange(table.values.size)
+    steps = [
+        (tight_totals, "the totals that cannot grow"),
+        (totals, "the totals"),
+        (members, "its row and column"),
+        (everything, "the whole table"),
     ]
-    others = [cell for cell in mask.stack().index if cell not in own]
-    candidates = shown_candidates(own) + shown_candidates(others)
-    for candidate in candidates:
-        mask.at[candidate] = SECONDARY
-        if not _is_pinned(pinned, _linear_system(values, mask, lines, threshold)):
+    for cells, scope in steps:
+        cells = cells[(cells != cell) & (state[cells] != _SECONDARY)]
+        cells = cells[(state[cells] == _PRIMARY) | ~table.known_zero[cells]]
+        if cells.size:
+            state[cells] = _SECONDARY
+            logger.info(
+                "withheld %d cells (%s) of a pinned small count's lines", cells.size, scope
+            )
             return True
-        mask.at[candidate] = SHOWN
-    if candidates:
-        mask.at[candidates[0]] = SECONDARY
-        return True
     return False
 
 
-def _lines(
-    counts: pd.DataFrame, total_column: str | None, total_row: object | None
-) -> list[tuple[list[tuple[object, str]], tuple[object, str]]]:
-    """List each (inner cells, total cell) pair that a published margin ties together."""
-    lines = []
-    if total_column is not None:
-        inner_columns = [column for column in counts.columns if column != total_column]
-        for row in counts.index:
-            inner = [(row, column) for column in inner_columns]
-            lines.append((inner, (row, total_column)))
-
-    if total_row is not None:
-        inner_rows = [row for row in counts.index if row != total_row]
-        for column in counts.columns:
-            inner = [(row, column) for row in inner_rows]
-            lines.append((inner, (total_row, column)))
-
-    return lines
+def _total_cannot_grow(table: _Table, state: np.ndarray, line: int) -> bool:
+    """Check whether a "fewer than" total already equals its inner cells' least sum."""
+    inner, total = table.lines[line]
+    least = np.where(state[inner] == _SHOWN, table.values[inner], 0)
+    least = least + (state[inner] == _PRIMARY)
+    return state[total] == _PRIMARY and least.sum() >= table.threshold - 1
 
 
 def format_counts(
@@ -243,119 +442,3 @@ def format_counts(
     text[mask == PRIMARY] = fewer_than_text(threshold)
     text[mask == SECONDARY] = WITHHELD_TEXT
     return text
-
-
-@dataclass(frozen=True)
-class ScreenedNotes:
-    """Reviewers' notes after screening, and how many notes had text removed."""
-
-    notes: pd.DataFrame
-    redacted_notes: int
-    redacted_matches: int
-
-
-_DATE_PATTERNS = [
-    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b",
-    r"\b\d{4}-\d{2}-\d{2}\b",
-    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-    r"[a-z]*\.?,?\s+\d{2,4}\b",
-]
-
-_SCREEN_PATTERNS: dict[str, re.Pattern[str]] = {
-    "email address": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
-    "telephone number": re.compile(r"(?<!\w)(?:\+44\s?\(?0?\)?\s?|\(?0)\d(?:[\s-]?\d){8,9}\b"),
-    "postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE),
-    "date": re.compile("|".join(_DATE_PATTERNS), re.IGNORECASE),
-    "reference": re.compile(
-        r"\b[A-Z]{1,6}[-/]?\d{3,}(?:[-/][A-Z0-9]+)*\b"
-        r"|\b\d{2,}[-/]\d{3,}(?:[-/][A-Z0-9]+)*\b"
-        r"|\b\d{6,}\b",
-        re.IGNORECASE,
-    ),
-    "personal name": re.compile(
-        r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Master|Sir|Dame|Lady|Lord|PC|DC|DS|DI|Sgt|Insp)\.?"
-        r"\s+[A-Z][A-Za-z'’-]+(?:\s+[A-Z][A-Za-z'’-]+)?"
-    ),
-}
-
-
-def screen_text(text: str, case_references: Iterable[str] = ()) -> tuple[str, int]:
-    """Replace personal details in one free-text note by ``[removed]``.
-
-    Parameters
-    ----------
-    text
-        A reviewer's note.
-    case_references
-        Every case reference of the quarter's sample. Each is removed wherever it
-        appears literally (case-insensitive), whatever its format.
-
-    Returns
-    -------
-    tuple of (str, int)
-        The screened text and the number of matches replaced.
-    """
-    screened = text
-    matches = 0
-
-    references = sorted({str(reference) for reference in case_references if reference}, key=len)
-    for reference in reversed(references):
-        pattern = re.compile(re.escape(reference), re.IGNORECASE)
-        screened, found = pattern.subn(REDACTED_TEXT, screened)
-        matches += found
-
-    for pattern in _SCREEN_PATTERNS.values():
-        screened, found = pattern.subn(REDACTED_TEXT, screened)
-        matches += found
-
-    return screened, matches
-
-
-def screen_notes(
-    reviews: pd.DataFrame,
-    columns: Iterable[str] = ("good_practice", "areas_for_improvement"),
-    case_references: Iterable[str] = (),
-) -> ScreenedNotes:
-    """Screen reviewers' free-text notes before they are published.
-
-    Parameters
-    ----------
-    reviews
-        Case reviews with free-text columns; other columns are dropped from the result.
-    columns
-        Free-text columns to screen.
-    case_references
-        Case references of the quarter's sample (and reserve list), removed literally.
-
-    Returns
-    -------
-    ScreenedNotes
-        One row per non-blank note with columns ``kind`` (the source column) and
-        ``note`` (screened text), and the counts of notes and matches redacted.
-    """
-    references = list(case_references)
-    rows = []
-    redacted_notes = 0
-    redacted_matches = 0
-
-    for column in columns:
-        if column not in reviews.columns:
-            continue
-        for value in reviews[column].dropna():
-            text = str(value).strip()
-            if not text:
-                continue
-            screened, matches = screen_text(text, references)
-            if matches:
-                redacted_notes += 1
-                redacted_matches += matches
-            rows.append({"kind": column, "note": screened})
-
-    logger.info(
-        "screened %d notes: %d had personal details removed (%d matches)",
-        len(rows),
-        redacted_notes,
-        redacted_matches,
-    )
-    notes = pd.DataFrame(rows, columns=["kind", "note"])
-    return ScreenedNotes(notes, redacted_notes, redacted_matches)

@@ -12,12 +12,13 @@ import pandas as pd
 import dipcheck
 from dipcheck import htmlblocks as html
 from dipcheck.charts import percent
-from dipcheck.disclosure import ScreenedNotes, format_counts, screen_notes, suppression_mask
+from dipcheck.disclosure import format_counts, suppression_mask
 from dipcheck.labels import GENERAL_RIGHT, RELIABILITY_EXPLAINED, RIGHT_KEYWORDS, RIGHT_NAMES
 from dipcheck.mojreturn import moj_return_table
 from dipcheck.recommendations import read_recommendations, summarise_recommendations
 from dipcheck.report_sections import suppression_note
 from dipcheck.reporting import ReportInputs, moj_questions
+from dipcheck.screening import ScreenedNotes, screen_notes
 
 logger = logging.getLogger(__name__)
 
