@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the frame files are (default: told from the header)",
     )  # fmt: skip
     draw.add_argument(
+        "--encoding", default=None, metavar="CODEC",
+        help="text encoding of CSV frames, e.g. cp1252 for a Windows export "
+        "(default: UTF-8, with or without a byte order mark)",
+    )  # fmt: skip
+    draw.add_argument(
         "--stratify-by", nargs="*", default=["area"], metavar="COLUMN",
         help="frame columns whose values define the strata (default: area)",
     )  # fmt: skip
@@ -117,9 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--quarter", type=_quarter, required=True)
     report.add_argument(
+        "--allow-partial", action="store_true",
+        help="import although some assigned cases have no returned answers yet",
+    )  # fmt: skip
+    report.add_argument(
         "--target", type=_fraction, default=None,
         help="compliance target drawn on the charts, as a proportion (default: none)",
     )  # fmt: skip
+
+    verify = commands.add_parser(
+        "verify",
+        help="re-run a quarter's estimation from its records and compare with the report",
+    )
+    verify.add_argument("--quarter", type=_quarter, required=True)
 
     demo = commands.add_parser(
         "demo", help="run four quarters on the shipped synthetic demo data, ending in a report"
@@ -137,6 +153,9 @@ def _configure_logging(arguments: argparse.Namespace) -> None:
         level = logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("dipcheck: %(message)s"))
+    # Records marked file_only (the final error, which is printed on its own) go to the
+    # run's log file but not to the terminal.
+    handler.addFilter(lambda record: not getattr(record, "file_only", False))
     root = logging.getLogger("dipcheck")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG)
@@ -147,13 +166,17 @@ def _configure_logging(arguments: argparse.Namespace) -> None:
 
 def _log_to_file(project: Project, quarter: str, command: str) -> Path:
     """Add a log file for this run under ``reports/<quarter>/logs/``."""
+    from dipcheck.notebook_support import LOG_FILE_VARIABLE, LOG_FORMAT
+
     folder = project.quarter_reports(quarter) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{datetime.now():%Y%m%dT%H%M%S}-{command}.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.getLogger("dipcheck").addHandler(handler)
+    # The notebooks' kernels inherit the environment and append their log lines here.
+    os.environ[LOG_FILE_VARIABLE] = str(path)
     return path
 
 
@@ -178,7 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             commands.report(project, arguments)
         elif arguments.command == "demo":
             commands.demo(project, arguments)
+        elif arguments.command == "verify":
+            return commands.verify(project, arguments)
     except DipcheckError as error:
+        logger.error("failed: %s", error, extra={"file_only": True})
         logger.debug("failed", exc_info=True)
         print(f"dipcheck: error: {error}", file=sys.stderr)
         return 1

@@ -24,6 +24,7 @@ def _draw_parameters(project: Project, arguments: argparse.Namespace) -> dict:
         "quarter": arguments.quarter,
         "frame_paths": [str(Path(path).resolve()) for path in arguments.frame],
         "frame_kind": arguments.frame_kind,
+        "frame_encoding": arguments.encoding,
         "stratify_by": list(arguments.stratify_by),
         "sample_size": arguments.sample_size,
         "margin_of_error": arguments.margin_of_error,
@@ -40,6 +41,24 @@ def run_draw(project: Project, parameters: dict) -> QuarterRecords:
     """Run the draw notebook for one quarter and keep the executed copy."""
     quarter = parameters["quarter"]
     steps.check_can_draw(project, quarter, parameters["frame_paths"], parameters["redraw"])
+
+    # Reading the frame and drawing in memory first reports bad input in a second or
+    # two, without starting the notebook's kernel. The notebook then draws the same
+    # sample from the same seed.
+    steps.plan_draw(
+        project,
+        quarter,
+        parameters["frame_paths"],
+        frame_kind=parameters["frame_kind"],
+        frame_encoding=parameters.get("frame_encoding"),
+        stratify_by=parameters["stratify_by"],
+        sample_size=parameters["sample_size"],
+        margin_of_error=parameters["margin_of_error"],
+        expected_rate=parameters["expected_rate"],
+        seed=parameters["seed"],
+        allocation=parameters["allocation"],
+    )
+
     with pipeline.quarter_lock(project, quarter):
         run = pipeline.Run(project, quarter, "draw")
         try:
@@ -55,7 +74,9 @@ def run_draw(project: Project, parameters: dict) -> QuarterRecords:
     return records
 
 
-def run_report(project: Project, quarter: str, *, target: float | None = None) -> Path:
+def run_report(
+    project: Project, quarter: str, *, target: float | None = None, allow_partial: bool = False
+) -> Path:
     """Import, estimate and report one quarter through the notebooks; return the HTML path."""
     from dipcheck.export import export_report
 
@@ -63,10 +84,14 @@ def run_report(project: Project, quarter: str, *, target: float | None = None) -
     steps.read_manifest(records)
 
     with pipeline.quarter_lock(project, quarter):
+        # Checking the returned workbooks in-process first reports their problems
+        # without starting a kernel; nothing is written until the import notebook runs.
+        steps.import_quarter(project, quarter, allow_partial=allow_partial, write=False)
+
         run = pipeline.Run(project, quarter, "report")
         try:
             common = {"quarter": quarter, "project_root": str(project.root)}
-            run.notebook(pipeline.IMPORT_NOTEBOOK, common)
+            run.notebook(pipeline.IMPORT_NOTEBOOK, {**common, "allow_partial": allow_partial})
             run.notebook(pipeline.ESTIMATE_NOTEBOOK, {**common, "output_dir": str(run.staging)})
             run.notebook(
                 pipeline.REPORT_NOTEBOOK,
@@ -97,8 +122,20 @@ def simulate(project: Project, arguments: argparse.Namespace) -> None:
 
 
 def report(project: Project, arguments: argparse.Namespace) -> None:
-    path = run_report(project, arguments.quarter, target=arguments.target)
+    path = run_report(
+        project, arguments.quarter, target=arguments.target, allow_partial=arguments.allow_partial
+    )
     print(path)
+
+
+def verify(project: Project, arguments: argparse.Namespace) -> int:
+    """Print whether the quarter's published estimates re-compute; return the exit status."""
+    from dipcheck.verify import verify_quarter
+
+    with pipeline.quarter_lock(project, arguments.quarter):
+        result = verify_quarter(project, arguments.quarter)
+    print(result.text())
+    return 0 if result.identical else 1
 
 
 def _clear_demo_quarter(project: Project, quarter: str) -> None:
@@ -150,6 +187,7 @@ def demo(project: Project, arguments: argparse.Namespace) -> Path:
         "quarter": last,
         "frame_paths": [str(extracts[last])],
         "frame_kind": "extract",
+        "frame_encoding": None,
         "stratify_by": ["area"],
         "sample_size": DEMO_SAMPLE_SIZE,
         "margin_of_error": None,

@@ -54,6 +54,9 @@ class Problem:
             place.append(f"column {self.column!r}")
         text = f"{', '.join(place)}: {self.message}"
         if self.fix:
+            # A message written without a full stop still reads as its own sentence.
+            if not text.rstrip().endswith((".", "!", "?", ":")):
+                text = text.rstrip() + "."
             text += f" {self.fix}"
         return text
 

@@ -39,6 +39,7 @@ from dipcheck.schema import (
     SOURCE_COLUMNS,
     TEXT_COLUMNS,
 )
+from dipcheck.xlsx_cells import cell_text, merged_and_formula_problems, unreadable_problem
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,17 @@ __all__ = [
 ]
 
 _ENCODING_FIX = (
-    "Re-save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or pass the file's "
-    "encoding, for example encoding='cp1252' for a Windows export."
+    "Re-save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or give the file's "
+    "encoding: for a Windows export, `dipcheck draw ... --encoding cp1252` (in Python, "
+    "encoding='cp1252')."
+)
+_UTF16_FIX = (
+    "Re-save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or give "
+    "`dipcheck draw ... --encoding utf-16` (in Python, encoding='utf-16')."
+)
+_DELIMITER_FIX = (
+    "Export the extract with commas between the columns (in Excel: Save As, 'CSV UTF-8 "
+    "(Comma delimited)')."
 )
 
 
@@ -145,14 +155,26 @@ def read_frame(
     if kind not in ("auto", "extract", "police-uk"):
         raise ParameterError(f"Invalid frame kind {kind!r}: use 'extract', 'police-uk' or 'auto'.")
 
-    missing = [Problem(path, "File not found.") for path in paths if not path.is_file()]
+    missing = []
+    for path in paths:
+        if path.is_dir():
+            message = "This is a folder, not a file."
+            fix = "Name the extract file itself, for example exports/cases-2026-Q3.csv."
+            missing.append(Problem(path, message, fix=fix))
+        elif not path.is_file():
+            missing.append(Problem(path, "File not found."))
     if missing:
         raise InputError(missing)
 
     kinds = {path: _detect_kind(path, encoding) if kind == "auto" else kind for path in paths}
     if len(set(kinds.values())) > 1:
+        described = {"police-uk": "a data.police.uk street file", "extract": "a case extract"}
         problems = [
-            Problem(path, f"This file is a {found} frame, but others are not.")
+            Problem(
+                path,
+                f"This file is {described[found]}.",
+                fix="Draw from case extracts only, or from data.police.uk files only.",
+            )
             for path, found in kinds.items()
         ]
         raise InputError(
@@ -232,6 +254,13 @@ def _read_raw_csv(path: Path, encoding: str | None):
             header = next(csv.reader(stream), None)
             if header is None:
                 return None, None, None, [Problem(path, "The file is empty.", fix=_HEADER_FIX)]
+        delimiter = _other_delimiter(header)
+        if delimiter:
+            message = (
+                f"The columns are separated by {delimiter}, not commas, so the header "
+                f"reads as one column: {header[0][:80]!r}."
+            )
+            return None, None, None, [Problem(path, message, row=1, fix=_DELIMITER_FIX)]
         header_problems = _check_header(header, path, None)
         if header_problems:
             return None, None, None, header_problems
@@ -249,22 +278,62 @@ def _read_raw_csv(path: Path, encoding: str | None):
                 index_col=False,
             )
     except UnicodeDecodeError as error:
+        if _looks_utf16(path) and not encoding:
+            message = "The file is UTF-16 text, not UTF-8 (Excel's 'Unicode Text' saves it so)."
+            return None, None, None, [Problem(path, message, fix=_UTF16_FIX)]
         message = f"The file is not valid UTF-8 text (byte {error.start} cannot be read)."
         if encoding:
             message = f"The file cannot be read as {encoding} text (byte {error.start})."
         return None, None, None, [Problem(path, message, fix=_ENCODING_FIX)]
     except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
         message = f"The file is not valid CSV: {error}"
-        fix = (
-            "Give every row as many values as the header has column names; a comma at the "
-            "end of each data row but not of the header also causes this."
-        )
-        return None, None, None, [Problem(path, message, fix=fix)]
+        row = _first_ragged_row(path, encoding, len(header))
+        if row is not None:
+            line, count = row
+            message = (
+                f"The file is not valid CSV: this row has {count} values but the header "
+                f"names {len(header)} columns."
+            )
+            return None, None, None, [Problem(path, message, row=line, fix=_RAGGED_FIX)]
+        return None, None, None, [Problem(path, message, fix=_RAGGED_FIX)]
 
     raw.columns = _normalise_names(header)
     # NOTE: a quoted cell that spans several lines shifts the line numbers after it.
     rows = np.arange(2, len(raw) + 2)
     return _without_blank_rows(raw, rows, path, None)
+
+
+_RAGGED_FIX = (
+    "Give every row as many values as the header has column names; a comma at the end "
+    "of each data row but not of the header also causes this."
+)
+
+
+def _other_delimiter(header: list[str]) -> str | None:
+    """Name the separator of a one-column header that contains semicolons, tabs or bars."""
+    if len(header) != 1:
+        return None
+    for character, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        if character in header[0]:
+            return name
+    return None
+
+
+def _looks_utf16(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        start = stream.read(512)
+    return start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or start.count(b"\x00") > 8
+
+
+def _first_ragged_row(path: Path, encoding: str | None, width: int) -> tuple[int, int] | None:
+    """Return the line number and value count of the first row whose width is wrong."""
+    with open(path, encoding=encoding or "utf-8-sig", newline="") as stream:
+        reader = csv.reader(stream)
+        next(reader, None)
+        for values in reader:
+            if values and len(values) != width:
+                return reader.line_num, len(values)
+    return None
 
 
 def _read_raw_xlsx(path: Path):
@@ -274,17 +343,21 @@ def _read_raw_xlsx(path: Path):
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as error:
-        message = f"The file cannot be read as an Excel workbook ({error})."
-        fix = "Save it again from Excel as .xlsx, or export the cases as CSV UTF-8."
-        return None, None, None, [Problem(path, message, fix=fix)]
+        return None, None, None, [unreadable_problem(path, error)]
     try:
         names = {name.lower(): name for name in workbook.sheetnames}
         sheet = names.get("cases", workbook.sheetnames[0])
+        worksheet_path = getattr(workbook[sheet], "_worksheet_path", None)
         values = list(workbook[sheet].iter_rows(values_only=True))
+        other_sheets = [name for name in workbook.sheetnames if name != sheet]
     finally:
         workbook.close()
 
-    texts = [[_cell_text(value) for value in row] for row in values]
+    cell_problems = merged_and_formula_problems(path, sheet, worksheet_path, values)
+    if cell_problems:
+        return None, None, sheet, cell_problems
+
+    texts = [[cell_text(value) for value in row] for row in values]
     numbered = [(number, row) for number, row in enumerate(texts, start=1) if any(row)]
     if not numbered:
         return None, None, sheet, [Problem(path, "The sheet is empty.", sheet=sheet)]
@@ -295,25 +368,18 @@ def _read_raw_xlsx(path: Path):
     header_problems = _check_header(header, path, sheet)
     if header_problems:
         return None, None, sheet, header_problems
+    if "cases" not in names and other_sheets and "case_reference" not in _normalise_names(header):
+        message = (
+            f"The workbook has no sheet named 'Cases', and its first sheet, {sheet!r}, has no "
+            f"case_reference column. Its other sheets: {', '.join(other_sheets)}."
+        )
+        fix = "Rename the sheet that holds the cases to 'Cases', or export it as CSV UTF-8."
+        return None, None, sheet, [Problem(path, message, sheet=sheet, fix=fix)]
 
     body = [row[: len(header)] + [""] * (len(header) - len(row)) for _, row in numbered[1:]]
     raw = pd.DataFrame(body, columns=_normalise_names(header), dtype=str)
     rows = np.array([number for number, _ in numbered[1:]], dtype=int)
     return raw, rows, sheet, []
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _without_blank_rows(raw: pd.DataFrame, rows: np.ndarray, path: Path, sheet: str | None):

@@ -81,7 +81,7 @@ class ImportResult:
 
 
 def import_returned_workbooks(
-    records: QuarterRecords, framework: Any, *, allow_partial: bool = False
+    records: QuarterRecords, framework: Any, *, allow_partial: bool = False, write: bool = True
 ) -> ImportResult:
     """Check every returned workbook of a quarter and write the answers and reviews.
 
@@ -99,6 +99,9 @@ def import_returned_workbooks(
         The audit framework the workbooks were issued with.
     allow_partial
         Import even though some assigned cases have no returned answers yet.
+    write
+        Write the outputs; with False the workbooks are only checked and
+        ``written`` is empty.
 
     Returns
     -------
@@ -123,11 +126,13 @@ def import_returned_workbooks(
 
     problems: list[Problem] = []
     workbooks = []
+    unreadable = 0
     problems_of: dict[Path, list[Problem]] = {}
     for path in paths:
         workbook, found = read_returned_workbook(path, framework, quarter, applicability)
         if workbook is None:
             problems += found
+            unreadable += 1
             continue
         workbook.modified = path.stat().st_mtime
         workbooks.append(workbook)
@@ -144,14 +149,17 @@ def import_returned_workbooks(
 
     expected = assignments.loc[assignments["review_order"] == 1, "case_reference"]
     missing = [case for case in expected if case not in claims]
-    if missing and not allow_partial:
+    # A workbook that cannot be read leaves its cases unanswered. Its own problem reports
+    # that, and listing each of its cases again would bury the message.
+    if missing and not allow_partial and not unreadable:
         shown = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
         problems.append(
             Problem(
                 records.returned,
                 f"{len(missing)} cases have no returned answers: {shown}.",
-                fix="Put every reviewer's workbook in this folder, or import with "
-                "allow_partial=True to go on without those cases.",
+                fix="Put every reviewer's workbook in this folder, or to go on without "
+                "those cases run `dipcheck report --allow-partial` (allow_partial=True in "
+                "Python).",
             )
         )
 
@@ -163,7 +171,7 @@ def import_returned_workbooks(
     result = _build_tables(quarter, sample, assignments, claims, resolutions, framework)
     result.missing = missing
     result.workbooks = _workbook_table(workbooks, used)
-    result.written = _write_outputs(records, result)
+    result.written = _write_outputs(records, result) if write else []
     return result
 
 

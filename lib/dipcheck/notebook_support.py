@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,13 +19,28 @@ SHOWN_ESTIMATE_COLUMNS = [
 ]  # fmt: skip
 
 
+LOG_FILE_VARIABLE = "DIPCHECK_LOG_FILE"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def open_project(project_root: str | Path | None) -> Project:
-    """Open the project and send the package's log lines to the notebook's output."""
+    """Open the project and send the package's log lines to the notebook's output.
+
+    When the command line runs the notebook, it names its log file in the environment
+    variable ``DIPCHECK_LOG_FILE``; the notebook's log lines are then appended to that
+    file too, so that one file contains everything the run read, wrote and warned about.
+    """
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     package_logger = logging.getLogger("dipcheck")
     package_logger.handlers[:] = [handler]
     package_logger.setLevel(logging.INFO)
+
+    log_file = os.environ.get(LOG_FILE_VARIABLE)
+    if log_file:
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        package_logger.addHandler(file_handler)
     return Project.at(project_root)
 
 

@@ -168,6 +168,44 @@ def run_notebook(
     return output_path
 
 
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove staging folders left in ``folder`` by runs whose process no longer exists.
+
+    A run that was killed (SIGKILL, a power cut) cannot remove its own staging folder.
+    The folder's name ends with the process id of its run; a folder whose process is
+    gone is removed. Published outputs are never inside a staging folder, so nothing
+    the analyst relies on is lost.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for staging in sorted(folder.glob(".staging-*")):
+        pid_text = staging.name.rsplit("-", 1)[-1]
+        if not staging.is_dir() or not pid_text.isdigit():
+            continue
+        if int(pid_text) == os.getpid() or _process_running(int(pid_text)):
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        logger.info("removed %s, left by a run that did not finish", staging)
+        removed.append(staging)
+    return removed
+
+
 class Run:
     """A staging folder for one run's outputs, published all at once at the end."""
 
@@ -176,6 +214,7 @@ class Run:
         self.quarter = Quarter.parse(quarter)
         self.destination = project.quarter_reports(self.quarter)
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        remove_stale_staging(self.destination)
         self.staging = self.destination / f".staging-{label}-{stamp}-{os.getpid()}"
         self.staging.mkdir(parents=True)
         logger.debug("staging outputs in %s", self.staging)

@@ -112,7 +112,7 @@ def check_can_draw(
 
 @dataclass(frozen=True)
 class DrawPlan:
-    """What a draw would use and draw, worked out in memory before anything is written."""
+    """The framework, frame and sample of a draw, worked out in memory before any write."""
 
     framework: object
     frame: object
@@ -141,7 +141,7 @@ def plan_draw(
 ) -> DrawPlan:
     """Load the framework, read the frame and draw the sample in memory, writing nothing.
 
-    `draw_quarter` calls this before it writes; the command line also calls it before it
+    `draw_quarter` calls this before it writes. The command line also calls it before it
     starts the draw notebook, so that bad input is reported without starting a kernel.
 
     Raises
