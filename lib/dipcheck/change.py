@@ -269,10 +269,11 @@ def changes_between_quarters(
         ``quarter``, ``previous_quarter``, ``previous_estimate``,
         ``estimate``, ``difference`` with its interval ``difference_lower`` and
         ``difference_upper``, ``p_value``, ``adjusted_p_value`` (Holm, across every row
-        compared), ``verdict``, ``quarters_in_trend``, ``trend_statistic`` and ``trend_p_value``. Quarters whose
-        estimate is suppressed or has no applicable cases are not compared: their
-        verdict states why and their p-values are NaN. The trend test uses every quarter
-        with a published estimate, when there are at least three.
+        compared), ``verdict``, ``quarters_in_trend``, ``trend_statistic`` and
+        ``trend_p_value``. Quarters whose estimate is suppressed or has no applicable
+        cases are not compared: their verdict states why and their p-values are NaN.
+        The trend test uses every quarter with a published estimate, when there are at
+        least three.
 
     Raises
     ------
