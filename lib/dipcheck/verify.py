@@ -86,7 +86,7 @@ def verify_quarter(project: Project, quarter: Quarter | str) -> Verification:
     StateError
         If the quarter has no published estimation manifest (no successful report yet).
     """
-    from dipcheck.steps import ESTIMATION_MANIFEST, estimate_quarter, project_relative
+    from dipcheck.quarter_estimates import ESTIMATION_MANIFEST, estimate_quarter, project_relative
 
     quarter = Quarter.parse(quarter)
     records = QuarterRecords.of(project, quarter)
