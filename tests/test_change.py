@@ -15,6 +15,7 @@ from dipcheck.change import (
     describe_change,
     holm_adjust,
     p_chart,
+    p_charts,
     trend_test,
 )
 from dipcheck.errors import InputError
@@ -187,3 +188,28 @@ def test_changes_for_earlier_quarter():
 def test_changes_missing_column():
     with pytest.raises(InputError, match="effective_sample_size"):
         changes_between_quarters(_estimates().drop(columns="effective_sample_size"))
+
+
+def test_p_charts_per_question():
+    # Two questions over three quarters; the limits of each follow p_chart on the
+    # effective counts, so a hand computation of the pooled centre line checks them.
+    estimates = pd.DataFrame(
+        {
+            "question_id": ["A", "A", "A", "B", "B", "B"],
+            "quarter": ["2026-Q1", "2026-Q2", "2026-Q3"] * 2,
+            "estimate": [0.8, 0.9, 0.5, 0.7, float("nan"), 0.6],
+            "effective_sample_size": [100.0, 100.0, 50.0, 80.0, 0.0, 40.0],
+            "reliability": ["reliable"] * 6,
+        }
+    )
+    charts = p_charts(estimates)
+    question_a = charts[charts["question_id"] == "A"]
+    centre = (80 + 90 + 25) / 250
+
+    assert len(question_a) == 3
+    assert question_a["centre_line"].iloc[0] == pytest.approx(centre)
+    assert question_a["upper_limit"].iloc[2] == pytest.approx(
+        centre + 3 * np.sqrt(centre * (1 - centre) / 50)
+    )
+    assert question_a["outside"].tolist() == [False, False, True]
+    assert charts[charts["question_id"] == "B"]["quarter"].tolist() == ["2026-Q1", "2026-Q3"]

@@ -208,6 +208,45 @@ def p_chart(met, applicable) -> pd.DataFrame:
     )
 
 
+def p_charts(estimates: pd.DataFrame) -> pd.DataFrame:
+    """Compute p-chart limits for every question over the quarters of an estimates table.
+
+    Each quarter's point is its estimate on its effective sample size (the stratified
+    estimate's equivalent simple random sample), so the limits widen where a quarter's
+    design gave less information. Quarters with no published estimate are left out.
+
+    Parameters
+    ----------
+    estimates
+        The multi-quarter table of `dipcheck.estimation.estimate_compliance`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``question_id``, ``quarter`` and the columns of `p_chart`.
+    """
+    usable = estimates[
+        estimates["estimate"].notna()
+        & (estimates["effective_sample_size"] > 0)
+        & (estimates["reliability"] != "suppress")
+    ]
+    charts = []
+    for question, rows in usable.sort_values("quarter").groupby("question_id", sort=True):
+        if len(rows) < 2:
+            continue
+        effective_n = rows["effective_sample_size"].to_numpy(dtype=float)
+        chart = p_chart(rows["estimate"].to_numpy(dtype=float) * effective_n, effective_n)
+        chart.insert(0, "quarter", rows["quarter"].to_numpy())
+        chart.insert(0, "question_id", question)
+        charts.append(chart)
+    if not charts:
+        return pd.DataFrame(
+            columns=["question_id", "quarter", "proportion", "centre_line", "lower_limit",
+                     "upper_limit", "outside"]
+        )  # fmt: skip
+    return pd.concat(charts, ignore_index=True)
+
+
 def holm_adjust(p_values) -> np.ndarray:
     """Adjust p-values for multiple tests by Holm's step-down method.
 

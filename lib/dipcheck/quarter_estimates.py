@@ -40,6 +40,7 @@ class Estimates:
     by_enhanced: pd.DataFrame
     quality: pd.DataFrame
     changes: pd.DataFrame
+    control_limits: pd.DataFrame
     quarter: str
 
     @property
@@ -142,7 +143,7 @@ def estimate_quarter(
     StateError
         If the quarter has no imported answers.
     """
-    from dipcheck.change import changes_between_quarters
+    from dipcheck.change import changes_between_quarters, p_charts
     from dipcheck.double_checks import agreement_table
     from dipcheck.estimation import estimate_compliance
     from dipcheck.framework import load_framework
@@ -200,6 +201,7 @@ def estimate_quarter(
             agreement = agreement_table(double_checks, framework)
 
     folder = Path(output_dir) if output_dir else records.reports
+    control_limits = p_charts(all_quarters)
     outputs = {
         "estimates.csv": all_quarters,
         "estimates_by_stratum.csv": by_stratum,
@@ -207,6 +209,7 @@ def estimate_quarter(
         "quality.csv": quality,
         "changes.csv": changes,
         "agreement.csv": agreement,
+        "control_limits.csv": control_limits,
     }
     for name, table in outputs.items():
         write_csv(folder / name, table)
@@ -232,5 +235,6 @@ def estimate_quarter(
         by_enhanced=by_enhanced,
         quality=quality,
         changes=changes,
+        control_limits=control_limits,
         quarter=str(quarter),
     )
