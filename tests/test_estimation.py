@@ -5,10 +5,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.proportion import proportion_confint
 
 from dipcheck.errors import InputError, ParameterError
-from dipcheck.estimation import estimate_by_stratum, estimate_compliance
+from dipcheck.estimation import estimate_compliance
 from dipcheck.reliability import assess_reliability
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -236,21 +235,6 @@ def test_unknown_method_raises():
         estimate_compliance(answers, design, method="wilson")
 
 
-def test_by_stratum_exact_interval():
-    answers, design = _small_sample(
-        {"a": ["met"] * 7 + ["not_met"] * 2 + ["not_applicable"], "b": ["met", "not_met"]},
-        {"a": 100, "b": 30},
-    )
-    table = estimate_by_stratum(answers, design).set_index("stratum")
-    lower, upper = proportion_confint(7, 9, alpha=0.05, method="beta")
-
-    assert table.loc["a", "estimate"] == pytest.approx(7 / 9)
-    assert table.loc["a", "lower"] == pytest.approx(lower, abs=1e-10)
-    assert table.loc["a", "upper"] == pytest.approx(upper, abs=1e-10)
-    assert table.loc["a", "sampling_fraction"] == pytest.approx(0.10)
-    assert table.loc["b", "applicable"] == 2
-
-
 def _reliability_row(**values) -> dict:
     row = {
         "applicable": 200,
@@ -307,10 +291,10 @@ def test_reliability_rules(values, reliability, reason):
 
 
 def test_by_stratum_matches_textbook_srswor():
-    """Within one stratum every case applicable: Cochran's SRSWOR standard error.
+    """Within one stratum every case applicable: the textbook SRSWOR standard error.
 
     For a proportion from a simple random sample of n from N without replacement,
-    var(p) = (1 - n/N) p (1 - p) / (n - 1) (Cochran 1977, Sampling Techniques, eq. 3.11).
+    var(p) = (1 - n/N) p (1 - p) / (n - 1).
     """
     met = {"North": 18, "South": 7}
     sampled = {"North": 24, "South": 10}

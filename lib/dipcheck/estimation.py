@@ -2,9 +2,9 @@
 
 `estimate_compliance` turns reviewers' answers and the sampling design into stratified
 estimates of how often each entitlement was met among the cases it applied to, with a
-Korn-Graubard (default) or logit confidence interval and a reliability flag.
-`estimate_by_stratum` gives the same counts per stratum, where the sample is a simple
-random sample and the exact Clopper-Pearson interval applies.
+Korn-Graubard (default) or logit confidence interval and a reliability flag. A breakdown
+by stratum (``by="stratum"``) is a domain estimate within each stratum, with its finite
+population correction and ``n_h - 1`` degrees of freedom.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pandas as pd
 from dipcheck.answer_checks import ANSWER_VALUES, APPLICABLE_VALUES, check_answers_and_design
 from dipcheck.config import CONFIDENCE_LEVEL
 from dipcheck.errors import ParameterError
-from dipcheck.intervals import proportion_intervals
 from dipcheck.reliability import assess_reliability
 from dipcheck.survey import INTERVAL_METHODS, estimate_domains
 
@@ -219,74 +218,4 @@ def estimate_compliance(
         method,
         100 * confidence,
     )
-    return table
-
-
-def estimate_by_stratum(
-    answers: pd.DataFrame,
-    design: pd.DataFrame,
-    *,
-    confidence: float = CONFIDENCE_LEVEL,
-    not_evidenced_counts_as_met: bool = False,
-) -> pd.DataFrame:
-    """Break each question's answers down by stratum, with an exact interval per stratum.
-
-    Within a stratum the sample is a simple random sample, so the interval is the exact
-    Clopper-Pearson interval on the counts. It ignores the finite population correction
-    and so is conservative (too wide) where the ``sampling_fraction`` is large.
-
-    Parameters
-    ----------
-    answers, design
-        As for `estimate_compliance`.
-    confidence
-        Confidence level, strictly between 0 and 1.
-    not_evidenced_counts_as_met
-        When True, "not evidenced on file" counts as met.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per question (and quarter) and stratum: ``question_id``, ``quarter`` when
-        the design has one, ``stratum``, ``population``, ``sample``,
-        ``sampling_fraction``, the answer counts, ``applicable``, ``estimate``, ``lower``,
-        ``upper`` (NaN where no case applied) and ``method`` ("clopper-pearson").
-
-    Raises
-    ------
-    InputError
-        As `estimate_compliance`.
-    """
-    design_keys = _design_keys(answers, design)
-    check_answers_and_design(answers, design, [], design_keys)
-
-    keys = [*design_keys, "question_id"]
-    totals = _stratum_totals(answers, design, keys, design_keys, not_evidenced_counts_as_met)
-    totals["sampling_fraction"] = totals["sample"] / totals["population"]
-
-    intervals = proportion_intervals(
-        totals["counted_met"].to_numpy(),
-        totals["applicable"].to_numpy(),
-        confidence,
-        "clopper-pearson",
-    )
-    totals["estimate"] = intervals["estimate"].to_numpy()
-    totals["lower"] = intervals["lower"].to_numpy()
-    totals["upper"] = intervals["upper"].to_numpy()
-    totals["method"] = "clopper-pearson"
-
-    order = ["question_id", *design_keys, "stratum"]
-    columns = [
-        *order,
-        "population",
-        "sample",
-        "sampling_fraction",
-        *COUNT_COLUMNS,
-        "estimate",
-        "lower",
-        "upper",
-        "method",
-    ]
-    table = totals.sort_values(order, kind="stable").reset_index(drop=True)[columns]
-    logger.info("Broke %d answers down into %d stratum rows", len(answers), len(table))
     return table
