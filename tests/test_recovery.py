@@ -299,7 +299,7 @@ def report_log(root: Path) -> str:
         "dipcheck.pipeline: running 03_estimate_compliance.ipynb",
         "dipcheck.importing: wrote ",
         "dipcheck.estimation: Estimated compliance for ",
-        "dipcheck.steps: wrote ",
+        "dipcheck.quarter_estimates: wrote ",
         "estimates.csv (",
         "dipcheck.pipeline: published ",
     ],
