@@ -78,3 +78,9 @@ def test_quarter_without_answers(estimated):
     steps.draw_quarter(project, "2026-Q1", [extract], sample_size=20, seed=9)
     with pytest.raises(StateError, match="no imported answers"):
         estimate_quarter(project, "2026-Q1")
+
+
+def test_answered_quarters_window(estimated):
+    project, _ = estimated
+    assert [str(q) for q in answered_quarters(project, "2026-Q3", window=1)] == ["2026-Q3"]
+    assert answered_quarters(project, "2028-Q3") == []

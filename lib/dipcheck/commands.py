@@ -70,7 +70,6 @@ def run_draw(project: Project, parameters: dict) -> QuarterRecords:
 
     records = QuarterRecords.of(project, quarter)
     logger.info("reviewer workbooks are in %s", records.workbooks)
-    logger.info("put the completed workbooks in %s, then run dipcheck report", records.returned)
     return records
 
 
@@ -113,7 +112,12 @@ def run_report(
 
 
 def draw(project: Project, arguments: argparse.Namespace) -> None:
-    run_draw(project, _draw_parameters(project, arguments))
+    records = run_draw(project, _draw_parameters(project, arguments))
+    logger.info(
+        "put the completed workbooks in %s, then run dipcheck report --quarter %s",
+        records.returned,
+        records.quarter,
+    )
 
 
 def simulate(project: Project, arguments: argparse.Namespace) -> None:

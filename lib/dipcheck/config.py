@@ -22,6 +22,9 @@ SUPPRESSION_THRESHOLD = 5
 DEFAULT_SEED = 20260401
 """Seed of the random draw when the analyst does not give one."""
 
+TREND_QUARTERS = 8
+"""Quarters, ending with the one reported, whose estimates make up trends: two years."""
+
 DEFAULT_FRAMEWORK = "victims-code"
 """Audit framework used when the analyst does not name one."""
 

@@ -185,9 +185,10 @@ def read_frame(
 
     if frame_kind == "police-uk":
         cases, dropped, rows_read = policeuk.read_street_files(paths)
+        reasons = "; ".join(f"{reason}: {count}" for reason, count in dropped.items())
         logger.info(
-            "read %d police.uk rows from %d files; kept %d cases; dropped %s",
-            rows_read, len(paths), len(cases), dropped,
+            "read %d police.uk rows from %d files; kept %d cases; dropped rows (%s)",
+            rows_read, len(paths), len(cases), reasons,
         )  # fmt: skip
         return Frame(cases, frame_kind, sources, dropped, rows_read)
 

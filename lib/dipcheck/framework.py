@@ -185,7 +185,7 @@ class Framework:
         missing = sorted(read - set(cases.columns))
         if missing:
             logger.info("Rules on columns missing from the cases give NA: %s", ", ".join(missing))
-        logger.info("Decided applicability for %d cases and %d questions", *table.shape)
+        logger.debug("Decided applicability for %d cases and %d questions", *table.shape)
         return table
 
     def suggested_answers(
@@ -253,7 +253,7 @@ class Framework:
             table.loc[applies_true & met.eq(False).fillna(False), question.id] = "not_met"
 
         table.index = cases.index
-        logger.info("Suggested answers for %d cases (extract date %s)", len(table), extract_date)
+        logger.debug("Suggested answers for %d cases (extract date %s)", len(table), extract_date)
         return table
 
 

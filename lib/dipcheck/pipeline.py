@@ -235,7 +235,8 @@ class Run:
             published.append(target)
 
         shutil.rmtree(self.staging)
-        logger.info("published %d files to %s", len(published), self.destination)
+        noun = "file" if len(published) == 1 else "files"
+        logger.info("published %d %s to %s", len(published), noun, self.destination)
         return published
 
     def discard(self, keep_notebooks: bool = False) -> None:

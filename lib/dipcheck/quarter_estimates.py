@@ -48,9 +48,19 @@ class Estimates:
         return self.all_quarters[self.all_quarters["quarter"] == self.quarter]
 
 
-def answered_quarters(project: Project, up_to: Quarter | str) -> list[Quarter]:
-    """Return the quarters up to ``up_to`` that have imported answers, oldest first."""
+def answered_quarters(
+    project: Project, up_to: Quarter | str, window: int = config.TREND_QUARTERS
+) -> list[Quarter]:
+    """Return the answered quarters among the ``window`` quarters ending at ``up_to``.
+
+    Quarters are returned oldest first. Older quarters are left out of trends and
+    comparisons, so that a quarter from years before (or one drawn from another frame
+    to try the tool) does not join this year's trend.
+    """
     up_to = Quarter.parse(up_to)
+    earliest = up_to
+    for _ in range(window - 1):
+        earliest = earliest.previous()
     found = []
     if not project.audits.exists():
         return found
@@ -59,7 +69,8 @@ def answered_quarters(project: Project, up_to: Quarter | str) -> list[Quarter]:
             quarter = Quarter.parse(folder.name)
         except ParameterError:
             continue
-        if quarter <= up_to and QuarterRecords.of(project, quarter).has_answers():
+        in_window = earliest <= quarter <= up_to
+        if in_window and QuarterRecords.of(project, quarter).has_answers():
             found.append(quarter)
     return found
 

@@ -424,7 +424,7 @@ def import_quarter(
     if not records.returned.exists() or not any(records.returned.glob("*.xlsx")):
         raise StateError(
             f"No returned workbooks for {records.quarter}: put the completed workbooks in "
-            f"{records.returned} and run the import again."
+            f"{records.returned}, then run `dipcheck report --quarter {records.quarter}` again."
         )
 
     framework = load_framework(manifest["parameters"]["framework"], project=project)
