@@ -13,6 +13,8 @@ from dipcheck.change import (
     changes_between_quarters,
     compare_quarters,
     describe_change,
+    describe_not_compared,
+    describe_trend,
     holm_adjust,
     p_chart,
     p_charts,
@@ -160,8 +162,124 @@ def test_changes_verdicts():
 
     assert changes.loc["R4_REFERRAL", "verdict"] == "rose from 65% to 84%"
     assert changes.loc["R7_VPS_OFFERED", "verdict"] == "no clear change (72% then 71%)"
-    assert changes.loc["R11_VCS", "verdict"] == "too few cases to compare"
+    assert changes.loc["R11_VCS", "verdict"] == (
+        "not compared, because 2026-Q2 had too few cases for a reliable figure"
+    )
     assert np.isnan(changes.loc["R11_VCS", "p_value"])
+
+
+@pytest.mark.parametrize(
+    ("reasons", "expected"),
+    [
+        (
+            {"2026-Q2": "too few cases for a reliable figure"},
+            "not compared, because 2026-Q2 had too few cases for a reliable figure",
+        ),
+        (
+            {"2026-Q3": "no cases where this applied"},
+            "not compared, because 2026-Q3 had no cases where this applied",
+        ),
+        (
+            {"2026-Q2": "too few cases for a reliable figure", "2026-Q3": "too few cases for a "
+             "reliable figure"},
+            "not compared, because both 2026-Q2 and 2026-Q3 had too few cases for a reliable "
+            "figure",
+        ),
+        (
+            {"2026-Q2": "no cases where this applied", "2026-Q3": "too few cases for a "
+             "reliable figure"},
+            "not compared, because 2026-Q2 had no cases where this applied and 2026-Q3 had "
+            "too few cases for a reliable figure",
+        ),
+    ],
+)  # fmt: skip
+def test_not_compared_wording(reasons, expected):
+    assert describe_not_compared(reasons) == expected
+
+
+def test_changes_current_quarter_suppressed():
+    estimates = _estimates()
+    estimates.loc[estimates["question_id"] == "R11_VCS", "reliability"] = ["reliable", "suppress"]
+
+    changes = changes_between_quarters(estimates).set_index("question_id")
+
+    assert changes.loc["R11_VCS", "verdict"] == (
+        "not compared, because 2026-Q3 had too few cases for a reliable figure"
+    )
+
+
+FALL = (-1, 0.01, 4, 0.81, 0.65)
+RISE = (1, 0.04, 3, 0.60, 0.84)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "consecutive", "expected"),
+    [
+        (FALL, True, "fell over the last four quarters, from 81% to 65%"),
+        (RISE, True, "rose over the last three quarters, from 60% to 84%"),
+        (
+            RISE,
+            False,
+            "rose over the three quarters with a published figure, from 60% to 84%",
+        ),
+        ((-1, 0.01, 4, None, 0.65), True, "fell over the last four quarters"),
+        ((-1, 0.01, 4, 0.60, 0.65), True, "fell over the last four quarters"),
+        ((-1, 0.05, 4, 0.81, 0.65), True, ""),
+        ((-1, np.nan, 4, 0.81, 0.65), True, ""),
+        ((-1, 0.01, 2, 0.81, 0.65), True, ""),
+    ],
+)
+def test_trend_wording(arguments, consecutive, expected):
+    assert describe_trend(*arguments, consecutive=consecutive) == expected
+
+
+def _falling_vps() -> pd.DataFrame:
+    """Four quarters of 120 cases each: VPS offers fall 97, 93, 86, 78; referrals flat."""
+    rows = []
+    for quarter, vps, referral in zip(
+        ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"],
+        [97, 93, 86, 78],
+        [100, 102, 99, 101],
+        strict=True,
+    ):
+        rows.append(("R7_VPS_OFFERED", quarter, vps / 120, 120.0, "reliable"))
+        rows.append(("R4_REFERRAL", quarter, referral / 120, 120.0, "reliable"))
+    columns = ["question_id", "quarter", "estimate", "effective_sample_size", "reliability"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_trend_verdict_holm_adjusted():
+    changes = changes_between_quarters(_falling_vps()).set_index("question_id")
+    p_values = [
+        stats.chi2.sf(trend_test(counts, [120] * 4)[0], 1)
+        for counts in ([97, 93, 86, 78], [100, 102, 99, 101])
+    ]
+    expected = multipletests(p_values, method="holm")[1]
+
+    assert changes.loc["R7_VPS_OFFERED", "adjusted_trend_p_value"] == pytest.approx(expected[0])
+    assert changes.loc["R4_REFERRAL", "adjusted_trend_p_value"] == pytest.approx(expected[1])
+    assert changes.loc["R7_VPS_OFFERED", "trend_direction"] == -1
+    assert changes.loc["R7_VPS_OFFERED", "trend_verdict"] == (
+        "fell over the last four quarters, from 81% to 65%"
+    )
+    assert changes.loc["R4_REFERRAL", "trend_verdict"] == ""
+    assert changes.loc["R7_VPS_OFFERED", "verdict"] == "no clear change (72% then 65%)"
+
+
+def test_trend_gap_not_last_quarters():
+    estimates = _falling_vps()
+    estimates.loc[
+        (estimates["question_id"] == "R7_VPS_OFFERED") & (estimates["quarter"] == "2026-Q1"),
+        "reliability",
+    ] = "suppress"
+
+    changes = changes_between_quarters(estimates).set_index("question_id")
+
+    assert not changes.loc["R7_VPS_OFFERED", "trend_consecutive"]
+    assert changes.loc["R7_VPS_OFFERED", "trend_first_quarter"] == "2025-Q4"
+    assert changes.loc["R7_VPS_OFFERED", "trend_verdict"] == (
+        "fell over the three quarters with a published figure, from 81% to 65%"
+    )
 
 
 def test_changes_holm_and_trend():

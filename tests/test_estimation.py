@@ -157,7 +157,7 @@ def test_no_applicable_cases_suppressed():
 
     assert np.isnan(row["estimate"])
     assert row["reliability"] == "suppress"
-    assert row["reliability_reason"] == "No applicable cases."
+    assert row["reliability_reason"] == "No cases where this applied."
 
 
 def test_census_is_reliable():
@@ -253,28 +253,38 @@ def _reliability_row(**values) -> dict:
 @pytest.mark.parametrize(
     ("values", "reliability", "reason"),
     [
-        ({}, "reliable", "Enough cases"),
-        ({"effective_sample_size": 25.0}, "suppress", "effective sample size is 25"),
-        ({"applicable": 20}, "suppress", "effective sample size is 20"),
-        ({"korn_graubard_lower": 0.55, "korn_graubard_upper": 0.90}, "suppress", "35 percentage"),
+        ({}, "reliable", "Enough cases for a reliable figure."),
+        (
+            {"effective_sample_size": 25.0},
+            "suppress",
+            "Too few cases for a reliable figure: the sample holds as much information as 25 "
+            "cases, and we need 30.",
+        ),
+        ({"applicable": 20}, "suppress", "as much information as 20 cases"),
+        ({"applicable": 1}, "suppress", "as much information as 1 case,"),
+        (
+            {"korn_graubard_lower": 0.55, "korn_graubard_upper": 0.90},
+            "suppress",
+            "35 percentage points wide",
+        ),
         (
             {"estimate": 0.08, "korn_graubard_lower": 0.02, "korn_graubard_upper": 0.14},
             "suppress",
-            "130% of the estimate",
+            "wide compared with the figure itself",
         ),
         (
             {"estimate": 0.92, "korn_graubard_lower": 0.85, "korn_graubard_upper": 0.97},
             "caution",
-            "rate of cases not met",
+            "wide compared with the share of cases where the entitlement was not met",
         ),
-        ({"degrees_of_freedom": 6.0}, "caution", "Fewer than 8 degrees of freedom"),
-        ({"lonely_strata": 1}, "caution", "only one sampled case"),
+        ({"degrees_of_freedom": 6.0}, "caution", "fewer than 8 degrees of freedom"),
+        ({"lonely_strata": 1}, "caution", "had only one case checked"),
         (
             {"estimate": 1.0, "korn_graubard_lower": 0.95, "korn_graubard_upper": 1.0},
             "caution",
-            "Every applicable case met",
+            "Every sampled case where this applied met",
         ),
-        ({"census": True, "effective_sample_size": 10.0}, "reliable", "no sampling error"),
+        ({"census": True, "effective_sample_size": 10.0}, "reliable", "not a sample"),
         (
             {"estimate": 0.5, "korn_graubard_lower": 0.47, "korn_graubard_upper": 0.52},
             "reliable",

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import openpyxl
 import pandas as pd
 import pytest
 
+from dipcheck.change import changes_between_quarters
 from dipcheck.charts import entitlement_chart
 from dipcheck.config import Project
 from dipcheck.errors import InputError, StateError
 from dipcheck.mojreturn import RETURN_COLUMNS, write_moj_return
 from dipcheck.recommendations import read_recommendations, summarise_recommendations
-from dipcheck.report_appendix import moj_return_for, rights_of_note
-from dipcheck.report_breakdowns import ALL_GROUPS, breakdown_rows
+from dipcheck.report_appendix import moj_return_for, rights_of_note, screening_sentence
+from dipcheck.report_breakdowns import ALL_GROUPS, breakdown_rows, stratum_grouping
 from dipcheck.report_sections import (
+    changes_section,
     headline_sentence,
+    points_text,
     publish_counts,
+    signed_points,
     title_section,
 )
 from dipcheck.reporting import build_report, load_report_inputs
+from dipcheck.screening import ScreenedNotes
 from report_fixtures import (
     PERSONAL_DETAILS,
+    PREVIOUS,
     QUARTER,
     SMALL_GROUP,
     make_report_project,
@@ -127,12 +134,14 @@ def test_headline_sentence(row, expected):
 
 
 def test_headline_sentence_caution():
-    reason = "Fewer than 8 degrees of freedom. Interpret with caution."
+    reason = "The range of likely values is wide compared with the figure itself."
     row = _row(reliability="caution", reliability_reason=reason)
 
     sentence = headline_sentence(row, "Victims were referred", "Referral", 5)
 
-    assert sentence.endswith("confident the true figure is between 77% and 89%. " + reason)
+    assert sentence.endswith(
+        "confident the true figure is between 77% and 89%. Use this figure with caution. " + reason
+    )
 
 
 def test_summary_cases_checked(report):
@@ -315,3 +324,180 @@ def test_moj_return_files_agree(inputs, tmp_path):
     assert [row[5] for row in rows[1:]] == [
         None if pd.isna(value) else int(value) for value in from_csv["numerator"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("difference", "expected"),
+    [
+        (-0.0004, "0 points"),
+        (0.0008, "0 points"),
+        (-0.032, "down 3 points"),
+        (0.018, "up 2 points"),
+        (0.01, "up 1 point"),
+    ],
+)
+def test_points_text(difference, expected):
+    assert points_text(difference) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(-0.208, "\u221221"), (0.1305, "+13"), (-0.004, "0"), (0.004, "0")],
+)
+def test_signed_points(value, expected):
+    assert signed_points(value) == expected
+
+
+def _history_row(question_id, quarter, met, applicable, reliability):
+    estimate = met / applicable
+    return {
+        "quarter": quarter,
+        "question_id": question_id,
+        "met": met,
+        "not_met": applicable - met,
+        "not_evidenced": 0,
+        "applicable": applicable,
+        "estimate": estimate,
+        "lower": estimate - 0.08,
+        "upper": min(estimate + 0.08, 1.0),
+        "effective_sample_size": float(applicable),
+        "confidence": 0.95,
+        "reliability": reliability,
+        "reliability_reason": "",
+    }
+
+
+@pytest.fixture(scope="module")
+def history_inputs(inputs):
+    """Four quarters: a steady fall in VPS offers, and suspect updates whose earlier
+    quarter is suppressed while this quarter is shown with caution."""
+    rows = [
+        _history_row("R7_VPS_OFFERED", "2025-Q4", 97, 120, "reliable"),
+        _history_row("R7_VPS_OFFERED", "2026-Q1", 93, 120, "reliable"),
+        _history_row("R7_VPS_OFFERED", PREVIOUS, 86, 120, "reliable"),
+        _history_row("R7_VPS_OFFERED", QUARTER, 78, 120, "reliable"),
+        _history_row("R3_ACKNOWLEDGEMENT", "2025-Q4", 100, 120, "reliable"),
+        _history_row("R3_ACKNOWLEDGEMENT", "2026-Q1", 102, 120, "reliable"),
+        _history_row("R3_ACKNOWLEDGEMENT", PREVIOUS, 99, 120, "reliable"),
+        _history_row("R3_ACKNOWLEDGEMENT", QUARTER, 101, 120, "reliable"),
+        _history_row("R6_SUSPECT_UPDATE", PREVIOUS, 23, 29, "suppress"),
+        _history_row("R6_SUSPECT_UPDATE", QUARTER, 27, 32, "caution"),
+    ]
+    estimates = pd.DataFrame(rows)
+    changes = changes_between_quarters(estimates, quarter=QUARTER)
+    return dataclasses.replace(inputs, estimates=estimates, changes=changes)
+
+
+def _items(section):
+    return [re.sub("<[^>]+>", "", item) for item in re.findall("<li>(.*?)</li>", section)]
+
+
+def test_changes_name_quarter_without_figure(history_inputs):
+    items = _items(changes_section(history_inputs, 5))
+
+    assert (
+        "Told of suspect events in time: not compared, because 2026-Q2 had too few cases "
+        "for a reliable figure (this quarter: 84%)." in items
+    )
+
+
+def test_changes_table_shows_published_quarter(history_inputs):
+    section = changes_section(history_inputs, 5)
+    row = re.search(r"Told of suspect events in time</th>(.*?)</tr>", section).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row)
+
+    assert cells[:3] == [PREVIOUS, "not shown", "84%"]
+    assert cells[-1] == "not compared"
+
+
+def test_changes_trend_sentence(history_inputs):
+    items = _items(changes_section(history_inputs, 5))
+
+    assert (
+        "Victim Personal Statement offered: fell over the last four quarters, from "
+        "81% to 65%; compared with last quarter alone, no clear change (72% then 65%)." in items
+    )
+
+
+def test_changes_no_trend_keeps_verdict(history_inputs):
+    items = _items(changes_section(history_inputs, 5))
+
+    assert "Written acknowledgement: no clear change (82% then 84%)." in items
+
+
+def test_changes_table_plain_columns(history_inputs):
+    section = changes_section(history_inputs, 5)
+
+    assert "p-value" not in section
+    assert "Clear change?" in section
+    assert "down 7 points" in section
+    assert "\u221218 to +5 points" in section
+
+
+def test_changes_no_negative_zero(report):
+    assert "-0 points" not in report.sections["changes"]
+    assert "+0 points" not in report.sections["changes"]
+
+
+def test_method_flag_words(report):
+    method = report.sections["method"]
+
+    assert "<td>suppress</td>" not in method
+    assert "<td>Not shown</td>" in method
+
+
+def test_method_interval_method_named(report):
+    method = report.sections["method"]
+
+    assert "Wilson score method" in method
+    assert "method: wilson" not in method
+
+
+def test_method_explains_clear_change(report):
+    assert "What a clear change means" in report.sections["method"]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "expected"),
+    [
+        ({"stratify_by": ["area"]}, "area"),
+        ({"stratify_by": ["offence_group"]}, "offence group"),
+        ({"stratify_by": ["area", "offence_group"]}, "sampling group (stratum)"),
+        ({}, "sampling group (stratum)"),
+    ],
+)
+def test_stratum_grouping(manifest, expected):
+    assert stratum_grouping(manifest) == expected
+
+
+def test_breakdown_heading_names_stratification(report):
+    assert "By offence group" in report.sections["breakdowns"]
+
+
+@pytest.mark.parametrize(
+    ("redacted", "expected"),
+    [
+        (0, "This quarter no note contained any of these."),
+        (1, "This quarter 1 of 10 note had such details removed."),
+        (3, "This quarter 3 of 10 notes had such details removed."),
+    ],
+)
+def test_screening_sentence(redacted, expected):
+    notes = pd.DataFrame({"kind": ["good_practice"] * 10, "note": ["Good."] * 10})
+    sentence = screening_sentence(ScreenedNotes(notes, redacted, redacted))
+
+    assert sentence.endswith(expected)
+    assert "would be replaced" in sentence
+
+
+def test_lessons_every_note_counted(report):
+    lessons = report.sections["lessons"]
+    items = _items(lessons.split("Overall case scores")[0])
+
+    assert items
+    for item in items:
+        assert re.search(r"\(noted in (\d+|fewer than 5) cases\)$", item), item
+
+
+def test_moj_return_names_folder(report):
+    assert f"reports/{QUARTER}/" in report.sections["moj_return"]

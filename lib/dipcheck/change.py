@@ -14,7 +14,8 @@ from a large population these are the plain counts.
 - `p_chart`: a p-chart with 3-sigma limits that vary with each quarter's sample size.
 - `holm_adjust`: Holm's step-down adjustment across the entitlements tested at once.
 - `changes_between_quarters`: the notebook helper that applies all of this to a table from
-  `dipcheck.estimation.estimate_compliance` and writes plain-English verdicts.
+  `dipcheck.estimation.estimate_compliance` and writes plain-English verdicts
+  (`describe_change` for two quarters, `describe_trend` for a trend).
 """
 
 from __future__ import annotations
@@ -277,6 +278,91 @@ def describe_change(before: float, after: float, adjusted_p_value: float) -> str
     return f"fell from {before_text} to {after_text}"
 
 
+NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def describe_trend(
+    direction: float,
+    adjusted_p_value: float,
+    quarters: int,
+    first: float | None = None,
+    last: float | None = None,
+    *,
+    consecutive: bool = True,
+) -> str:
+    """Word a trend over several quarters for a lay reader, or return "" when there is none.
+
+    Parameters
+    ----------
+    direction
+        Sign of the trend: positive when compliance rises over time, negative when it falls.
+    adjusted_p_value
+        Holm-adjusted p-value of the trend test (`trend_test`), across questions.
+    quarters
+        Number of quarters in the trend test; fewer than 3 gives no trend.
+    first, last
+        Compliance of the first and the last quarter in the trend, as proportions. The
+        sentence leaves them out when either is None, NaN, or moves against `direction`.
+    consecutive
+        False when a quarter between the first and the last had no published figure and
+        so is not in the test.
+
+    Returns
+    -------
+    str
+        For example "fell over the last four quarters, from 81% to 65%", or ""
+        when the adjusted p-value is NaN or not below `SIGNIFICANCE_LEVEL`.
+    """
+    if quarters < 3 or np.isnan(adjusted_p_value) or adjusted_p_value >= SIGNIFICANCE_LEVEL:
+        return ""
+    if direction == 0 or np.isnan(direction):
+        return ""
+
+    verb = "rose" if direction > 0 else "fell"
+    count = NUMBER_WORDS.get(quarters, str(quarters))
+    if consecutive:
+        sentence = f"{verb} over the last {count} quarters"
+    else:
+        sentence = f"{verb} over the {count} quarters with a published figure"
+
+    known = first is not None and last is not None and not np.isnan(first) and not np.isnan(last)
+    if known and (last - first) * direction > 0:
+        sentence += f", from {100 * first:.0f}% to {100 * last:.0f}%"
+    return sentence
+
+
+NO_CASES_REASON = "no cases where this applied"
+FEW_CASES_REASON = "too few cases for a reliable figure"
+
+
+def describe_not_compared(reasons: dict[str, str]) -> str:
+    """Word why two quarters were not compared, naming each quarter without a figure.
+
+    Parameters
+    ----------
+    reasons
+        Quarter ("2026-Q2") to what it lacked, such as `NO_CASES_REASON` or
+        `FEW_CASES_REASON`, in time order; one or two entries.
+
+    Returns
+    -------
+    str
+        For example "not compared, because 2026-Q2 had too few cases for a reliable
+        figure", or "... because both 2026-Q2 and 2026-Q3 had ...".
+    """
+    quarters_by_reason: dict[str, list[str]] = {}
+    for quarter, reason in reasons.items():
+        quarters_by_reason.setdefault(reason, []).append(quarter)
+
+    clauses = []
+    for reason, quarters in quarters_by_reason.items():
+        if len(quarters) == 2:
+            clauses.append(f"both {quarters[0]} and {quarters[1]} had {reason}")
+        else:
+            clauses.append(f"{quarters[0]} had {reason}")
+    return "not compared, because " + " and ".join(clauses)
+
+
 def changes_between_quarters(
     estimates: pd.DataFrame,
     *,
@@ -309,10 +395,15 @@ def changes_between_quarters(
         ``estimate``, ``difference`` with its interval ``difference_lower`` and
         ``difference_upper``, ``p_value``, ``adjusted_p_value`` (Holm, across every row
         compared), ``verdict``, ``quarters_in_trend``, ``trend_statistic`` and
-        ``trend_p_value``. Quarters whose estimate is suppressed or has no applicable
-        cases are not compared: their verdict states why and their p-values are NaN.
-        The trend test uses every quarter with a published estimate, when there are at
-        least three.
+        ``trend_p_value``, ``adjusted_trend_p_value`` (Holm, across every question with
+        a trend test), ``trend_direction`` (+1 rising, -1 falling), the first and last
+        quarters in the test (``trend_first_quarter``, ``trend_last_quarter``),
+        ``trend_consecutive`` (True when the test covers every quarter up to the
+        reported one without a gap) and ``trend_verdict`` (`describe_trend`, "" when
+        there is no clear trend). When either quarter's estimate is suppressed or has
+        no applicable cases the two are not compared: the verdict names that quarter
+        and the p-values are NaN. The trend test uses every quarter with a published
+        estimate, when there are at least three.
 
     Raises
     ------
@@ -372,6 +463,18 @@ def changes_between_quarters(
             target = renamed.get(column, column)
             result.loc[compared, target] = comparison[column].to_numpy()
     result["adjusted_p_value"] = holm_adjust(result["p_value"])
+    result["adjusted_trend_p_value"] = holm_adjust(result["trend_p_value"])
+    result["trend_verdict"] = [
+        describe_trend(
+            row.trend_direction,
+            row.adjusted_trend_p_value,
+            row.quarters_in_trend,
+            row.trend_first_estimate,
+            row.trend_last_estimate,
+            consecutive=row.trend_consecutive,
+        )
+        for row in result.itertuples(index=False)
+    ]
     result["verdict"] = [
         describe_change(before, after, p) if reason == "" else reason
         for before, after, p, reason in zip(
@@ -398,6 +501,12 @@ def changes_between_quarters(
         "quarters_in_trend",
         "trend_statistic",
         "trend_p_value",
+        "adjusted_trend_p_value",
+        "trend_direction",
+        "trend_first_quarter",
+        "trend_last_quarter",
+        "trend_consecutive",
+        "trend_verdict",
     ]
     logger.info("Compared quarters for %d questions (%d tested)", len(result), len(pairs))
     return result[columns]
@@ -428,7 +537,7 @@ def _question_change(key, history: pd.DataFrame, key_columns: list[str]) -> dict
     if previous is None:
         row["reason"] = "only one quarter"
     elif not (latest["published"] and previous["published"]):
-        row["reason"] = "too few cases to compare"
+        row["reason"] = _not_compared_reason(previous, latest)
     else:
         row["comparable"] = True
 
@@ -439,10 +548,41 @@ def _question_change(key, history: pd.DataFrame, key_columns: list[str]) -> dict
     row["quarters_in_trend"] = len(published)
     row["trend_statistic"] = np.nan
     row["trend_p_value"] = np.nan
+    row["trend_direction"] = np.nan
+    row["trend_first_quarter"] = None
+    row["trend_last_quarter"] = None
+    row["trend_first_estimate"] = np.nan
+    row["trend_last_estimate"] = np.nan
+    row["trend_consecutive"] = False
     if len(published) >= 3:
-        statistic, p_value = trend_test(
-            published["effective_met"], published["effective_sample_size"], positions
-        )
+        met = published["effective_met"].to_numpy(dtype=float)
+        applicable = published["effective_sample_size"].to_numpy(dtype=float)
+        statistic, p_value = trend_test(met, applicable, positions)
         row["trend_statistic"] = statistic
         row["trend_p_value"] = p_value
+
+        # The sign of the Cochran-Armitage numerator is the direction of the trend.
+        mean_position = (applicable * positions).sum() / applicable.sum()
+        row["trend_direction"] = float(np.sign((met * (positions - mean_position)).sum()))
+        row["trend_first_quarter"] = published["quarter"].iloc[0]
+        row["trend_first_estimate"] = published["estimate"].iloc[0]
+        row["trend_last_quarter"] = published["quarter"].iloc[-1]
+        row["trend_last_estimate"] = published["estimate"].iloc[-1]
+        # "The last N quarters" only when no quarter up to the reported one is left out.
+        row["trend_consecutive"] = bool(
+            positions[-1] == len(history) and positions[-1] - positions[0] + 1 == len(published)
+        )
     return row
+
+
+def _not_compared_reason(previous: pd.Series, latest: pd.Series) -> str:
+    """Describe which of the two quarters had no published estimate, and why."""
+    reasons = {}
+    for row in (previous, latest):
+        if row["published"]:
+            continue
+        if pd.isna(row["estimate"]):
+            reasons[str(row["quarter"])] = NO_CASES_REASON
+        else:
+            reasons[str(row["quarter"])] = FEW_CASES_REASON
+    return describe_not_compared(reasons)

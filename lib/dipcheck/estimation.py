@@ -158,7 +158,7 @@ def estimate_compliance(
         ``degrees_of_freedom``, ``lower``, ``upper`` (fractions), ``method``,
         ``confidence``, ``reliability`` ("reliable", "caution" or "suppress") and
         ``reliability_reason`` (plain English). A row with no applicable cases has NaN
-        in the numeric estimate columns and the reason "No applicable cases".
+        in the numeric estimate columns and the reason "No cases where this applied."
 
     Raises
     ------

@@ -75,6 +75,30 @@ RATING_NAMES = {
     "inadequate": "Inadequate",
 }
 
+# The report's words for the reliability flags of `dipcheck.reliability`.
+RELIABILITY_NAMES = {
+    "reliable": "Reliable",
+    "caution": "Use with caution",
+    "suppress": "Not shown",
+}
+
+# Confidence interval methods of `dipcheck.estimation` and `dipcheck.intervals`, named and
+# explained for the panel.
+INTERVAL_METHOD_NAMES = {
+    "korn-graubard": "the Korn-Graubard method, an exact (Clopper-Pearson) interval adjusted "
+    "for the stratified sample, which errs on the side of a wider range when cases are few",
+    "logit": "the logit method, an interval worked out on the log-odds scale so that it "
+    "stays between 0% and 100%",
+    "clopper-pearson": "the Clopper-Pearson method, an exact interval that errs on the side "
+    "of a wider range",
+    "wilson": "the Wilson score method, an interval that stays reliable with few cases or "
+    "rates near 0% or 100%",
+    "jeffreys": "the Jeffreys method, an interval that stays reliable with few cases",
+    "agresti-coull": "the Agresti-Coull method, a simple interval that stays reliable with "
+    "few cases",
+    "wald": "the Wald method, the simplest interval, which is too narrow when cases are few",
+}
+
 RELIABILITY_EXPLAINED = {
     "reliable": "Reliable: enough cases for the figure to be reported as it is.",
     "caution": "Use with caution: few cases, or a wide interval, so the figure could be "

@@ -93,7 +93,9 @@ def moj_return_table(
         row["method"] = estimate["method"]
 
         if applicable == 0:
-            rows.append({**row, "numerator": 0, "denominator": 0, "notes": "No applicable cases."})
+            rows.append(
+                {**row, "numerator": 0, "denominator": 0, "notes": "No cases where this applied."}
+            )
             continue
         if _is_small(met, threshold) or _is_small(applicable, threshold):
             rows.append(

@@ -36,7 +36,8 @@ def assess_reliability(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     tuple of numpy.ndarray
-        ``(reliability, reason)``: "reliable", "caution" or "suppress", and a sentence.
+        ``(reliability, reason)``: "reliable", "caution" or "suppress", and the reason in
+        plain English for the report's lay readers, with the numbers behind it.
     """
     estimate = table["estimate"].to_numpy(dtype=float)
     applicable = table["applicable"].to_numpy(dtype=float)
@@ -60,26 +61,46 @@ def assess_reliability(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     suppress_reason = np.select(
         [applicable == 0, few_cases, too_wide, too_wide_relative],
         [
-            "No applicable cases.",
-            "Too few cases: the effective sample size is " + cases_text + ", below 30.",
-            "The confidence interval is " + width_text + " percentage points wide, 30 or more.",
-            "The confidence interval is wider than 130% of the estimate.",
+            "No cases where this applied.",
+            "Too few cases for a reliable figure: the sample holds as much information as "
+            + cases_text
+            + np.where(cases_text == "1", " case", " cases")
+            + ", and we need 30.",
+            "The range of likely values is "
+            + width_text
+            + " percentage points wide, and we show a figure only when it is narrower than 30.",
+            "The range of likely values is wide compared with the figure itself.",
         ],
         default="",
     )
     suppress = (suppress_reason != "") & ~census
 
     caution_parts = [
-        (extreme & (estimate == 1), "Every applicable case met the entitlement. "),
-        (extreme & (estimate == 0), "No applicable case met the entitlement. "),
+        (
+            extreme & (estimate == 1),
+            "Every sampled case where this applied met the entitlement, but the true rate "
+            "may be a little lower. ",
+        ),
+        (
+            extreme & (estimate == 0),
+            "No sampled case where this applied met the entitlement, but the true rate may "
+            "be a little higher. ",
+        ),
         (
             ~narrow & (complement_width > MAX_RELATIVE_WIDTH),
-            "The confidence interval is wider than 130% of the rate of cases not met. ",
+            "The range of likely values is wide compared with the share of cases where the "
+            "entitlement was not met. ",
         ),
-        (degrees_of_freedom < MIN_DEGREES_OF_FREEDOM, "Fewer than 8 degrees of freedom. "),
+        (
+            degrees_of_freedom < MIN_DEGREES_OF_FREEDOM,
+            "The figure rests on very few cases once the sampling groups are allowed for "
+            "(fewer than 8 degrees of freedom), so its range of likely values is itself "
+            "uncertain. ",
+        ),
         (
             table["lonely_strata"].to_numpy() > 0,
-            "A stratum had only one sampled case, so its variance is approximated. ",
+            "A sampling group (stratum) had only one case checked, so the range of likely "
+            "values is approximate. ",
         ),
     ]
     caution_reason = pd.Series("", index=range(len(table)))
@@ -92,10 +113,11 @@ def assess_reliability(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     reason = np.select(
         [census, suppress, caution],
         [
-            "Every case in the population was reviewed, so there is no sampling error.",
+            "Every case in the quarter was checked, not a sample, so the figure does not "
+            "depend on which cases were drawn.",
             suppress_reason,
-            caution_reason + " Interpret with caution.",
+            caution_reason,
         ],
-        default="Enough cases for a reliable estimate.",
+        default="Enough cases for a reliable figure.",
     )
     return reliability, reason

@@ -12,8 +12,15 @@ import pandas as pd
 import dipcheck
 from dipcheck import htmlblocks as html
 from dipcheck.charts import percent
-from dipcheck.disclosure import format_counts, suppression_mask
-from dipcheck.labels import GENERAL_RIGHT, RELIABILITY_EXPLAINED, RIGHT_KEYWORDS, RIGHT_NAMES
+from dipcheck.disclosure import fewer_than_text, format_counts, suppression_mask
+from dipcheck.labels import (
+    GENERAL_RIGHT,
+    INTERVAL_METHOD_NAMES,
+    RELIABILITY_EXPLAINED,
+    RELIABILITY_NAMES,
+    RIGHT_KEYWORDS,
+    RIGHT_NAMES,
+)
 from dipcheck.mojreturn import moj_return_table
 from dipcheck.recommendations import read_recommendations, summarise_recommendations
 from dipcheck.report_sections import suppression_note
@@ -52,6 +59,29 @@ def screened_notes(inputs: ReportInputs) -> ScreenedNotes:
     return screen_notes(reviews, NOTE_KINDS, inputs.case_references)
 
 
+def screening_sentence(screened: ScreenedNotes) -> str:
+    """Describe what the screening of notes removes, and how many notes it changed."""
+    sentence = (
+        "Notes are screened before publication: names with a title (such as Mrs or PC), "
+        "case references, email addresses, telephone numbers, postcodes and dates would be "
+        'replaced by "[removed]".'
+    )
+    if screened.redacted_notes == 0:
+        return sentence + " This quarter no note contained any of these."
+    notes = "note" if screened.redacted_notes == 1 else "notes"
+    return (
+        sentence + f" This quarter {screened.redacted_notes} of {len(screened.notes)} "
+        f"{notes} had such details removed."
+    )
+
+
+def _case_count(count: int, threshold: int) -> str:
+    """Word a count of cases, showing a count below the threshold as "fewer than N"."""
+    if count < threshold:
+        return f"{fewer_than_text(threshold)} cases"
+    return f"{count} cases"
+
+
 def lessons_section(inputs: ReportInputs, threshold: int) -> str:
     """Return good practice and areas for improvement from reviewers' notes, by right."""
     heading = html.heading(2, "Lessons learned")
@@ -68,13 +98,15 @@ def lessons_section(inputs: ReportInputs, threshold: int) -> str:
             kinds[note.kind][note.note] = kinds[note.kind].get(note.note, 0) + 1
 
     order = [*RIGHT_NAMES.values(), GENERAL_RIGHT]
+    few = fewer_than_text(threshold)
     parts = [
         heading,
         html.paragraph(
-            "What reviewers noted, grouped by the right each note is about. Notes were "
-            "screened before publication: names, case references, contact details, "
-            "postcodes and dates were removed."
+            "What reviewers noted, grouped by the right each note is about. The same note "
+            "is often made about several cases, so each note is listed once with the number "
+            f'of cases it was made in; a number from 1 to {threshold - 1} is shown as "{few}".'
         ),
+        html.paragraph(screening_sentence(screened)),
     ]
     for title in [title for title in order if title in grouped]:
         parts.append(html.heading(3, title))
@@ -84,7 +116,7 @@ def lessons_section(inputs: ReportInputs, threshold: int) -> str:
                 continue
             items = []
             for text, count in sorted(notes.items(), key=lambda item: -item[1]):
-                items.append(f"{text} (noted in {count} cases)" if count >= threshold else text)
+                items.append(f"{text} (noted in {_case_count(count, threshold)})")
             parts.append(html.heading(4, label))
             parts.append(html.bullet_list(items))
 
@@ -186,15 +218,28 @@ def moj_return_section(inputs: ReportInputs, threshold: int) -> str:
             "Notes": table["notes"].fillna(""),
         }
     )
+    folder = f"reports/{inputs.quarter}/"
     return html.section(
         html.heading(2, "Ministry of Justice return"),
         html.paragraph(
-            "The five key entitlements as returned to the Ministry of Justice; the same "
-            "figures are in moj-return.csv and moj-return.xlsx."
+            "The five key entitlements as returned to the Ministry of Justice. The same "
+            f"figures are in the files moj-return.csv and moj-return.xlsx in the folder "
+            f"{folder} of this project."
         ),
         html.table(frame, f"Key entitlements return, {inputs.quarter}"),
     )
 
+
+CLEAR_CHANGE_EXPLAINED = (
+    "Two samples of cases differ by chance even when nothing has changed. Each change "
+    "between two quarters is tested, and because many entitlements are tested at once the "
+    "test results are adjusted (Holm's method) so that chance alone rarely produces a "
+    'clear change anywhere in the report. A change is "clear" when the adjusted test '
+    'result (p-value) is below 0.05; otherwise we say "no clear change". Over three or '
+    "more quarters a test for a steady rise or fall (the Cochran-Armitage trend test) is "
+    "adjusted the same way, and a clear trend is reported as a steady rise or fall. The "
+    "unadjusted and adjusted p-values are in the file reports/{quarter}/changes.csv."
+)
 
 AGREEMENT_EXPLAINED = (
     "A share of the cases was checked again by a second reviewer. Agreement is the share "
@@ -312,13 +357,22 @@ def method_section(inputs: ReportInputs, threshold: int) -> str:
         frame = pd.DataFrame(
             {
                 "Question": flagged["question_id"].map(inputs.name_of),
-                "Flag": flagged["reliability"],
+                "Flag": flagged["reliability"].map(lambda flag: RELIABILITY_NAMES.get(flag, flag)),
                 "Reason": flagged["reliability_reason"],
             }
         )
         parts.append(html.table(frame, "Figures flagged for caution or not shown"))
-    methods = ", ".join(sorted(inputs.current["method"].dropna().astype(str).unique()))
-    parts.append(html.paragraph(f"Confidence interval method: {methods or 'not recorded'}."))
+    methods = sorted(inputs.current["method"].dropna().astype(str).unique())
+    descriptions = [INTERVAL_METHOD_NAMES.get(method, method) for method in methods]
+    parts.append(
+        html.paragraph(
+            "Range of likely values (95% confidence interval): "
+            f"{'; '.join(descriptions) or 'method not recorded'}."
+        )
+    )
+
+    parts.append(html.heading(3, "What a clear change means"))
+    parts.append(html.paragraph(CLEAR_CHANGE_EXPLAINED.format(quarter=inputs.quarter)))
 
     screened = screened_notes(inputs)
     parts.append(html.heading(3, "Screening of reviewers' notes"))

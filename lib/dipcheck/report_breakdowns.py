@@ -26,6 +26,7 @@ from dipcheck.reporting import QUALITY_COUNT_COLUMNS, ReportInputs
 logger = logging.getLogger(__name__)
 
 ALL_GROUPS = "All cases"
+STRATIFICATION_NAMES = {"area": "area", "offence_group": "offence group"}
 HIDDEN_RATINGS = "Hidden (small counts)"
 
 
@@ -97,14 +98,31 @@ def _breakdown_part(
     )
 
 
+def stratum_grouping(manifest: dict) -> str:
+    """Name the strata for a lay reader from the manifest's ``stratify_by`` columns.
+
+    "area" when the sample was stratified by area alone, "offence group" by offence
+    group alone, and "sampling group (stratum)" otherwise.
+    """
+    stratify_by = manifest.get("stratify_by") or (manifest.get("parameters") or {}).get(
+        "stratify_by"
+    )
+    if isinstance(stratify_by, str):
+        stratify_by = [stratify_by]
+    if stratify_by and len(stratify_by) == 1:
+        return STRATIFICATION_NAMES.get(stratify_by[0], "sampling group (stratum)")
+    return "sampling group (stratum)"
+
+
 def breakdowns_section(inputs: ReportInputs, threshold: int) -> str:
     """Return the breakdowns by stratum and by enhanced-rights group."""
+    grouping = stratum_grouping(inputs.manifest)
     return html.section(
         html.heading(2, "Breakdowns"),
         html.paragraph(
             "Figures for smaller groups rest on fewer cases, so their ranges are wider."
         ),
-        _breakdown_part(inputs, inputs.by_stratum, "stratum", "stratum", threshold),
+        _breakdown_part(inputs, inputs.by_stratum, "stratum", grouping, threshold),
         _breakdown_part(
             inputs, inputs.by_enhanced, "enhanced_rights", "enhanced-rights group", threshold
         ),

@@ -11,6 +11,13 @@ import logging
 import pandas as pd
 
 from dipcheck import htmlblocks as html
+from dipcheck.change import (
+    FEW_CASES_REASON,
+    NO_CASES_REASON,
+    SIGNIFICANCE_LEVEL,
+    describe_not_compared,
+    describe_trend,
+)
 from dipcheck.charts import entitlement_chart, interval_text, percent, trend_chart
 from dipcheck.disclosure import (
     SHOWN,
@@ -151,9 +158,10 @@ def headline_sentence(row: pd.Series, phrase: str, name: str, threshold: int) ->
         f"{percent(row['lower'])} and {percent(row['upper'])}."
     )
     if row["reliability"] == "caution":
-        # The estimator's reason already ends with "Interpret with caution."
         reason = str(row.get("reliability_reason") or "").strip()
-        sentence += f" {reason}" if reason else " Interpret this figure with caution."
+        sentence += " Use this figure with caution."
+        if reason:
+            sentence += f" {reason}"
     return sentence
 
 
@@ -181,8 +189,55 @@ def summary_section(inputs: ReportInputs, threshold: int) -> str:
     )
 
 
+def points_text(value: float) -> str:
+    """Word a change in percentage points: "up 2 points", "down 3 points" or "0 points"."""
+    points = int(round(100 * value))
+    if points == 0:
+        return "0 points"
+    unit = "point" if abs(points) == 1 else "points"
+    direction = "up" if points > 0 else "down"
+    return f"{direction} {abs(points)} {unit}"
+
+
+def signed_points(value: float) -> str:
+    """Format percentage points with a sign: "+13", "\u221221" (a true minus sign) or "0"."""
+    points = int(round(100 * value))
+    if points > 0:
+        return f"+{points}"
+    if points < 0:
+        return f"\u2212{-points}"
+    return "0"
+
+
+def _trend_sentence(change, figures: dict, shown: dict) -> str:
+    """Word the trend of one row of changes.csv, or "" when it has no clear trend.
+
+    A quarter's figure is quoted only when the report shows it elsewhere.
+    """
+    verdict = getattr(change, "trend_verdict", "")
+    if not isinstance(verdict, str) or verdict == "":
+        return ""
+
+    def figure(quarter: object) -> float | None:
+        key = (str(quarter), change.question_id)
+        return figures.get(key) if shown.get(key, False) else None
+
+    return describe_trend(
+        change.trend_direction,
+        change.adjusted_trend_p_value,
+        int(change.quarters_in_trend),
+        figure(change.trend_first_quarter),
+        figure(change.trend_last_quarter),
+        consecutive=bool(change.trend_consecutive),
+    )
+
+
 def changes_section(inputs: ReportInputs, threshold: int) -> str:
-    """Return what changed since the previous quarter, from the verdicts of changes.csv."""
+    """Return what changed since the previous quarter, from the verdicts of changes.csv.
+
+    Each quarter's figure appears in the table when the report shows it elsewhere, and
+    a comparison that was not made names the quarter that had no figure.
+    """
     heading = html.heading(2, "What changed since last quarter")
     changes = inputs.changes
     if changes is None or changes.empty:
@@ -192,35 +247,60 @@ def changes_section(inputs: ReportInputs, threshold: int) -> str:
 
     estimates = inputs.estimates
     published = publish_counts(estimates.reset_index(drop=True), threshold)
-    shown = {(row.quarter, row.question_id): bool(row.shown) for row in published.itertuples()}
+    shown = {}
+    compliance = {}
+    figures = {}
+    for row in published.itertuples():
+        key = (str(row.quarter), row.question_id)
+        shown[key] = bool(row.shown)
+        compliance[key] = row.compliance
+        figures[key] = row.estimate
 
+    this_quarter = str(inputs.quarter)
     items = []
     rows = []
     for change in changes.itertuples(index=False):
         name = inputs.name_of(change.question_id)
-        both_shown = shown.get((str(change.previous_quarter), change.question_id), False) and (
-            shown.get((str(inputs.quarter), change.question_id), False)
-        )
-        if not both_shown or pd.isna(change.difference):
-            items.append(f"{name}: too few cases in one of the two quarters to compare.")
-            rows.append([name, str(change.previous_quarter), "not shown", "not shown", "", ""])
-            continue
+        previous_quarter = str(change.previous_quarter)
+        previous_key = (previous_quarter, change.question_id)
+        current_key = (this_quarter, change.question_id)
+        both_shown = shown.get(previous_key, False) and shown.get(current_key, False)
+        row = [
+            name,
+            previous_quarter,
+            compliance.get(previous_key, "not shown"),
+            compliance.get(current_key, "not shown"),
+        ]
 
-        items.append(f"{name}: {change.verdict}")
-        difference = (
-            f"{100 * change.difference:+.0f} points "
-            f"({100 * change.difference_lower:+.0f} to {100 * change.difference_upper:+.0f})"
-        )
-        rows.append(
-            [
-                name,
-                str(change.previous_quarter),
-                percent(change.previous_estimate),
-                percent(change.estimate),
-                difference,
-                f"{change.adjusted_p_value:.3f}" if pd.notna(change.adjusted_p_value) else "",
+        if both_shown and pd.notna(change.difference):
+            two_quarters = str(change.verdict).rstrip(".")
+            clear = pd.notna(change.adjusted_p_value) and (
+                change.adjusted_p_value < SIGNIFICANCE_LEVEL
+            )
+            row += [
+                points_text(change.difference),
+                f"{signed_points(change.difference_lower)} to "
+                f"{signed_points(change.difference_upper)} points",
+                "yes" if clear and points_text(change.difference) != "0 points" else "no",
             ]
-        )
+        else:
+            reasons = {}
+            for quarter, key in ((previous_quarter, previous_key), (this_quarter, current_key)):
+                if shown.get(key, False):
+                    continue
+                no_cases = compliance.get(key) == "no cases"
+                reasons[quarter] = NO_CASES_REASON if no_cases else FEW_CASES_REASON
+            two_quarters = describe_not_compared(reasons) if reasons else "not compared"
+            if shown.get(current_key, False):
+                two_quarters += f" (this quarter: {compliance[current_key]})"
+            row += ["", "", "not compared"]
+        rows.append(row)
+
+        trend = _trend_sentence(change, figures, shown)
+        if trend:
+            items.append(f"{name}: {trend}; compared with last quarter alone, {two_quarters}.")
+        else:
+            items.append(f"{name}: {two_quarters}.")
 
     frame = pd.DataFrame(
         rows,
@@ -229,18 +309,26 @@ def changes_section(inputs: ReportInputs, threshold: int) -> str:
             "Previous quarter",
             "Previous compliance",
             "This quarter",
-            "Difference (95% interval)",
-            "Adjusted p-value",
+            "Change",
+            "95% interval of the change",
+            "Clear change?",
         ],
     )
     return html.section(
         heading,
         html.paragraph(
             'We say "no clear change" unless the difference is larger than chance '
-            "variation between two samples would explain."
+            "variation between two samples would explain. Where compliance has moved one "
+            "way over three or more quarters by more than chance would explain, we say it "
+            "rose or fell over those quarters. The appendix explains how this is decided."
         ),
         html.bullet_list(items),
-        html.table(frame, "Compliance this quarter compared with the previous quarter"),
+        html.table(
+            frame,
+            "Compliance this quarter compared with the previous quarter",
+            notes="Changes are worked out before rounding, so a change can differ by 1 point "
+            "from the difference between the two rounded figures.",
+        ),
     )
 
 
