@@ -9,18 +9,14 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from dipcheck.change import (
+from dipcheck.change import compare_quarters, holm_adjust, p_chart, p_charts, trend_test
+from dipcheck.errors import InputError
+from dipcheck.verdicts import (
     changes_between_quarters,
-    compare_quarters,
     describe_change,
     describe_not_compared,
     describe_trend,
-    holm_adjust,
-    p_chart,
-    p_charts,
-    trend_test,
 )
-from dipcheck.errors import InputError
 
 REFERENCE = Path(__file__).parent / "reference"
 

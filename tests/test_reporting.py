@@ -9,7 +9,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dipcheck.change import changes_between_quarters
 from dipcheck.charts import entitlement_chart
 from dipcheck.config import Project
 from dipcheck.errors import InputError, StateError
@@ -27,6 +26,7 @@ from dipcheck.report_sections import (
 )
 from dipcheck.reporting import build_report, load_report_inputs
 from dipcheck.screening import ScreenedNotes
+from dipcheck.verdicts import changes_between_quarters
 from report_fixtures import (
     PERSONAL_DETAILS,
     PREVIOUS,

@@ -154,7 +154,8 @@ def estimate_quarter(
     StateError
         If the quarter has no imported answers.
     """
-    from dipcheck.change import changes_between_quarters, p_charts
+    from dipcheck.change import p_charts
+    from dipcheck.verdicts import changes_between_quarters
     from dipcheck.double_checks import agreement_table
     from dipcheck.estimation import estimate_compliance
     from dipcheck.framework import load_framework

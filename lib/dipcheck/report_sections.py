@@ -11,13 +11,7 @@ import logging
 import pandas as pd
 
 from dipcheck import htmlblocks as html
-from dipcheck.change import (
-    FEW_CASES_REASON,
-    NO_CASES_REASON,
-    SIGNIFICANCE_LEVEL,
-    describe_not_compared,
-    describe_trend,
-)
+from dipcheck.change import SIGNIFICANCE_LEVEL
 from dipcheck.charts import entitlement_chart, interval_text, percent, trend_chart
 from dipcheck.disclosure import (
     SHOWN,
@@ -28,6 +22,12 @@ from dipcheck.disclosure import (
 )
 from dipcheck.labels import HEADLINE_PHRASES
 from dipcheck.reporting import ReportInputs, moj_questions
+from dipcheck.verdicts import (
+    FEW_CASES_REASON,
+    NO_CASES_REASON,
+    describe_not_compared,
+    describe_trend,
+)
 
 logger = logging.getLogger(__name__)
 
