@@ -23,6 +23,8 @@ class CaseView:
 
     Attributes
     ----------
+    role
+        ``sample`` or ``reserve``, as the case was drawn.
     record
         The case's extract fields, one row per field (blank fields left out).
     checklist
@@ -42,7 +44,7 @@ class CaseView:
 
 
 def _applies_text(value) -> str:
-    if value is pd.NA or pd.isna(value):
+    if pd.isna(value):
         return "reviewer decides"
     return "yes" if bool(value) else "no"
 
@@ -52,11 +54,23 @@ def view_case(project: Project, quarter: Quarter | str, case_reference: str | No
 
     Parameters
     ----------
+    project
+        The project containing the quarter's records.
+    quarter
+        The quarter the case was drawn in, for example ``2026-Q3``.
     case_reference
-        The case to show; None shows the first sampled case in draw order.
+        The case to show. None shows the first case in draw order.
+
+    Returns
+    -------
+    CaseView
+        The record, checklist and case-level review. The checklist has the reviewers'
+        answers only once the quarter's answers are imported.
 
     Raises
     ------
+    StateError
+        If the quarter is not drawn.
     ParameterError
         If the case is not in the quarter's sample or reserve list.
     """

@@ -20,6 +20,7 @@ from dipcheck.config import Project
 from dipcheck.errors import DipcheckError
 from dipcheck.quarters import Quarter
 
+# Named in full because ``python -m dipcheck.cli`` runs this module as ``__main__``.
 logger = logging.getLogger("dipcheck.cli")
 
 
@@ -34,7 +35,9 @@ def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid number {text!r}: give a proportion between 0 and 1, for example 0.05"
+        ) from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(
             f"invalid value {text!r}: give a proportion between 0 and 1, for example 0.05"
@@ -46,13 +49,16 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid whole number {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid whole number {text!r}: give a count of 1 or more, for example 120"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"invalid value {value}: it must be at least 1")
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the parser of the ``dipcheck`` command and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="dipcheck",
         description="Victims' Code compliance dip checks: draw a quarter's sample, take in "
@@ -76,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     draw.add_argument(
         "--frame-kind", choices=["auto", "extract", "police-uk"], default="auto",
-        help="what the frame files are (default: told from the header)",
+        help="what the frame files are (default: detected from the header)",
     )  # fmt: skip
     draw.add_argument(
         "--encoding", default=None, metavar="CODEC",
@@ -115,13 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate-answers",
         help="fill the quarter's workbooks with simulated answers (demonstrations only)",
     )
-    simulate.add_argument("--quarter", type=_quarter, required=True)
-    simulate.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    simulate.add_argument("--quarter", type=_quarter, required=True, help="quarter, e.g. 2026-Q3")
+    simulate.add_argument(
+        "--seed", type=int, default=config.DEFAULT_SEED, help="seed of the simulated answers"
+    )
 
     report = commands.add_parser(
         "report", help="import the returned workbooks, estimate compliance and write the report"
     )
-    report.add_argument("--quarter", type=_quarter, required=True)
+    report.add_argument("--quarter", type=_quarter, required=True, help="quarter, e.g. 2026-Q3")
     report.add_argument(
         "--allow-partial", action="store_true",
         help="import although some assigned cases have no returned answers yet",
@@ -135,17 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="re-run a quarter's estimation from its records and compare with the report",
     )
-    verify.add_argument("--quarter", type=_quarter, required=True)
+    verify.add_argument("--quarter", type=_quarter, required=True, help="quarter, e.g. 2026-Q3")
 
     demo = commands.add_parser(
         "demo", help="run four quarters on the shipped synthetic demo data, ending in a report"
     )
-    demo.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    demo.add_argument(
+        "--seed", type=int, default=config.DEFAULT_SEED,
+        help="seed of the first demo quarter's draw; each later quarter adds 1",
+    )  # fmt: skip
 
     return parser
 
 
 def _configure_logging(arguments: argparse.Namespace) -> None:
+    from dipcheck.notebook_support import LOG_FILE_VARIABLE
+
     level = logging.INFO
     if arguments.verbose:
         level = logging.DEBUG
@@ -157,9 +170,18 @@ def _configure_logging(arguments: argparse.Namespace) -> None:
     # run's log file but not to the terminal.
     handler.addFilter(lambda record: not getattr(record, "file_only", False))
     root = logging.getLogger("dipcheck")
+    # Close the log file of an earlier command in the same process before replacing it.
+    for earlier_handler in root.handlers:
+        earlier_handler.close()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG)
     handler.setLevel(level)
+
+    # A log file named by an earlier command in the same process must not receive this
+    # command's notebook log lines. `_log_to_file` sets the variable again for a command
+    # that has a quarter.
+    os.environ.pop(LOG_FILE_VARIABLE, None)
+
     for noisy in ("papermill", "traitlets", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

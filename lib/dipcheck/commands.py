@@ -7,7 +7,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from dipcheck import pipeline, steps
+from dipcheck import config, pipeline, steps
 from dipcheck.config import Project
 from dipcheck.errors import StateError
 from dipcheck.records import QuarterRecords, read_json
@@ -31,14 +31,34 @@ def _draw_parameters(project: Project, arguments: argparse.Namespace) -> dict:
         "expected_rate": arguments.expected_rate,
         "allocation": arguments.allocation,
         "seed": arguments.seed,
-        "reviewers": arguments.reviewers or ["Reviewer A", "Reviewer B"],
+        "reviewers": arguments.reviewers or list(config.DEFAULT_REVIEWERS),
         "redraw": arguments.redraw,
         "project_root": str(project.root),
     }
 
 
 def run_draw(project: Project, parameters: dict) -> QuarterRecords:
-    """Run the draw notebook for one quarter and keep the executed copy."""
+    """Run the draw notebook for one quarter and keep the executed copy.
+
+    Parameters
+    ----------
+    project
+        The project to draw in.
+    parameters
+        Values for the draw notebook's ``parameters`` cell, as `_draw_parameters` builds.
+
+    Returns
+    -------
+    QuarterRecords
+        The paths of the quarter's new records.
+
+    Raises
+    ------
+    StateError
+        If the quarter is already drawn (without ``redraw``) or another run holds its lock.
+    InputError
+        If a frame file or the framework has problems.
+    """
     quarter = parameters["quarter"]
     steps.check_can_draw(project, quarter, parameters["frame_paths"], parameters["redraw"])
 
@@ -76,7 +96,31 @@ def run_draw(project: Project, parameters: dict) -> QuarterRecords:
 def run_report(
     project: Project, quarter: str, *, target: float | None = None, allow_partial: bool = False
 ) -> Path:
-    """Import, estimate and report one quarter through the notebooks; return the HTML path."""
+    """Import, estimate and report one quarter through the notebooks.
+
+    Parameters
+    ----------
+    project
+        The project containing the quarter's records.
+    quarter
+        The quarter to report, for example ``2026-Q3``.
+    target
+        Compliance target drawn on the charts, as a proportion, or None for no target.
+    allow_partial
+        Import even though some assigned cases have no returned answers yet.
+
+    Returns
+    -------
+    Path
+        The published ``report.html``.
+
+    Raises
+    ------
+    StateError
+        If the quarter is not drawn, has no returned workbooks or another run holds its lock.
+    InputError
+        If a returned workbook has problems. Nothing is written then.
+    """
     from dipcheck.export import export_report
 
     records = QuarterRecords.of(project, quarter)
@@ -112,6 +156,7 @@ def run_report(
 
 
 def draw(project: Project, arguments: argparse.Namespace) -> None:
+    """Run ``dipcheck draw``: draw the quarter's sample and write the reviewer workbooks."""
     records = run_draw(project, _draw_parameters(project, arguments))
     logger.info(
         "put the completed workbooks in %s, then run dipcheck report --quarter %s",
@@ -121,11 +166,13 @@ def draw(project: Project, arguments: argparse.Namespace) -> None:
 
 
 def simulate(project: Project, arguments: argparse.Namespace) -> None:
+    """Run ``dipcheck simulate-answers``: fill the issued workbooks with simulated answers."""
     with pipeline.quarter_lock(project, arguments.quarter):
         steps.simulate_reviews(project, arguments.quarter, seed=arguments.seed)
 
 
 def report(project: Project, arguments: argparse.Namespace) -> None:
+    """Run ``dipcheck report`` and print the path of the published HTML report."""
     path = run_report(
         project, arguments.quarter, target=arguments.target, allow_partial=arguments.allow_partial
     )
@@ -133,7 +180,13 @@ def report(project: Project, arguments: argparse.Namespace) -> None:
 
 
 def verify(project: Project, arguments: argparse.Namespace) -> int:
-    """Print whether the quarter's published estimates re-compute; return the exit status."""
+    """Run ``dipcheck verify``: print whether the published estimates re-compute.
+
+    Returns
+    -------
+    int
+        The exit status: 0 when every table re-computes exactly, 1 otherwise.
+    """
     from dipcheck.verify import verify_quarter
 
     with pipeline.quarter_lock(project, arguments.quarter):
@@ -143,13 +196,13 @@ def verify(project: Project, arguments: argparse.Namespace) -> int:
 
 
 def _clear_demo_quarter(project: Project, quarter: str) -> None:
-    """Remove an earlier demo run of a quarter; refuse to touch a real quarter's records."""
+    """Remove an earlier demo run of a quarter, raising StateError for a real quarter."""
     records = QuarterRecords.of(project, quarter)
     if not records.folder.exists():
         return
     if not records.manifest.exists() or not read_json(records.manifest).get("demo"):
         raise StateError(
-            f"{records.folder} holds a quarter that the demo did not make, and the demo "
+            f"{records.folder} contains a quarter that the demo did not make, and the demo "
             "would replace it. Run the demo in a copy of the project, for example: "
             "git clone . /tmp/dipcheck-demo && cd /tmp/dipcheck-demo && make demo"
         )

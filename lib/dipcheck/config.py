@@ -28,7 +28,11 @@ TREND_QUARTERS = 8
 DEFAULT_FRAMEWORK = "victims-code"
 """Audit framework used when the analyst does not name one."""
 
+DEFAULT_REVIEWERS = ("Reviewer A", "Reviewer B")
+"""Reviewers issued a workbook when the analyst names none."""
+
 ROOT_ENVIRONMENT_VARIABLE = "DIPCHECK_ROOT"
+"""Environment variable that, when set, names the project folder."""
 
 
 def _looks_like_project(folder: Path) -> bool:
@@ -39,8 +43,9 @@ def find_project_root(start: Path | None = None) -> Path:
     """Find the project folder.
 
     The order is: the ``DIPCHECK_ROOT`` environment variable, the nearest folder at or
-    above ``start`` (default: the working directory) holding ``notebooks/`` and
-    ``audits/``, then the source tree this package was installed from.
+    above ``start`` (default: the working directory) containing ``notebooks/`` and
+    ``audits/``, then the folder containing this package's ``lib/`` folder, which is the
+    repository itself for an editable install (``pip install -e``).
     """
     from_environment = os.environ.get(ROOT_ENVIRONMENT_VARIABLE)
     if from_environment:
@@ -56,7 +61,7 @@ def find_project_root(start: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Project:
-    """Where a project's inputs, records and outputs live."""
+    """Paths of a project's inputs, records and outputs."""
 
     root: Path
 

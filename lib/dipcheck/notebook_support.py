@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -14,9 +15,16 @@ from dipcheck.config import Project
 from dipcheck.quarters import Quarter
 from dipcheck.records import QuarterRecords
 
+if TYPE_CHECKING:
+    from dipcheck.importing import ImportResult
+
 SHOWN_ESTIMATE_COLUMNS = [
     "question_id", "applicable", "met", "estimate", "lower", "upper", "reliability",
 ]  # fmt: skip
+"""Columns of an estimates table shown in the notebooks, after the grouping columns."""
+
+GROUPING_COLUMNS = ("quarter", "stratum", "enhanced_rights")
+"""Columns that name the group an estimate is for, shown first where a table has them."""
 
 
 LOG_FILE_VARIABLE = "DIPCHECK_LOG_FILE"
@@ -45,7 +53,7 @@ def open_project(project_root: str | Path | None) -> Project:
 
 
 def resolve(project: Project, paths: Sequence[str | Path]) -> list[Path]:
-    """Resolve paths given relative to the project folder."""
+    """Return the paths with relative ones taken as relative to the project folder."""
     resolved = []
     for path in paths:
         path = Path(path)
@@ -82,11 +90,29 @@ def answer_counts(project: Project, quarter: Quarter | str) -> pd.DataFrame:
 
 
 def show_estimates(table: pd.DataFrame) -> pd.DataFrame:
-    """Return an estimates table with percentages rounded for reading."""
-    columns = [column for column in table.columns if column not in SHOWN_ESTIMATE_COLUMNS]
-    leading = [column for column in columns if column in ("quarter", "stratum", "enhanced_rights")]
-    shown = table[leading + [c for c in SHOWN_ESTIMATE_COLUMNS if c in table.columns]].copy()
+    """Select the columns of an estimates table worth reading and show rates as percentages.
+
+    Other columns, such as the rating counts of the quality table, are left out.
+    """
+    grouping = [column for column in table.columns if column in GROUPING_COLUMNS]
+    shown_columns = [column for column in SHOWN_ESTIMATE_COLUMNS if column in table.columns]
+    shown = table[grouping + shown_columns].copy()
     for column in ("estimate", "lower", "upper"):
         if column in shown.columns:
             shown[column] = (100 * shown[column]).round(1)
     return shown
+
+
+def import_summary(result: ImportResult) -> pd.DataFrame:
+    """Count the rows of each table an import produced and the files it wrote."""
+    rows = [
+        ("answers", len(result.answers)),
+        ("case reviews", len(result.reviews)),
+        ("double-checked answers", len(result.double_checks)),
+        ("disagreements between reviewers", len(result.disagreements)),
+        ("cases excluded", len(result.exclusions)),
+        ("returned workbooks read", len(result.workbooks)),
+        ("assigned cases with no answers", len(result.missing)),
+        ("files written", len(result.written)),
+    ]
+    return pd.DataFrame(rows, columns=["", "count"])

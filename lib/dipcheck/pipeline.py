@@ -22,7 +22,7 @@ from typing import Any
 
 from dipcheck import errors
 from dipcheck.config import Project
-from dipcheck.errors import DipcheckError, StateError
+from dipcheck.errors import DipcheckError, InputError, StateError
 from dipcheck.quarters import Quarter
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,12 @@ def _kernel_manager_class():
 
 
 def _raise_from_notebook(error: Exception, notebook: str) -> None:
-    """Re-raise a papermill execution error as the dipcheck error the notebook raised."""
+    """Re-raise a papermill execution error as the dipcheck error the notebook raised.
+
+    Only the class name and message cross from the kernel. An `InputError` therefore comes
+    back as a plain `DipcheckError` whose message lists the problems, because its
+    structured `Problem` objects stay in the kernel.
+    """
     name = getattr(error, "ename", "")
     value = getattr(error, "evalue", str(error))
     known = {
@@ -111,8 +116,10 @@ def _raise_from_notebook(error: Exception, notebook: str) -> None:
         if isinstance(cls, type) and issubclass(cls, DipcheckError)
     }
     if name in known:
-        # The structured problems stay in the kernel; the message already lists them.
-        raise DipcheckError(value) from None
+        error_class = known[name]
+        if issubclass(error_class, InputError):
+            raise DipcheckError(value) from None
+        raise error_class(value) from None
     raise NotebookError(
         f"{notebook} failed with {name or type(error).__name__}: {value}. The executed "
         "notebook under reports/<quarter>/failed-runs/ shows the cell that failed."
@@ -127,7 +134,7 @@ def run_notebook(
     Parameters
     ----------
     project
-        The project whose ``notebooks/`` folder holds the notebook.
+        The project whose ``notebooks/`` folder contains the notebook.
     name
         File name of the notebook, for example ``01_draw_sample.ipynb``.
     output_path
@@ -137,8 +144,11 @@ def run_notebook(
 
     Raises
     ------
+    StateError
+        If the notebook is not in the project's ``notebooks/`` folder.
     DipcheckError
-        Carrying the message of the dipcheck error raised inside the notebook.
+        Of the class the notebook raised (a plain DipcheckError for an InputError),
+        carrying its message.
     NotebookError
         If the notebook failed with any other exception.
     """
@@ -169,6 +179,8 @@ def run_notebook(
 
 
 def _process_running(pid: int) -> bool:
+    # Signal 0 checks that the process exists without sending anything. PermissionError
+    # means it exists but belongs to another user.
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -244,7 +256,7 @@ class Run:
 
         With ``keep_notebooks`` the executed notebooks are kept under ``failed-runs/`` so
         that the analyst can see which cell failed. That helps with unexpected errors; an
-        input error's message already says what to fix.
+        input error's message already states what to fix.
         """
         if not self.staging.exists():
             return

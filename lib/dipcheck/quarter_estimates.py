@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 ENHANCED_GROUP_LABELS = {True: "Enhanced", False: "Standard"}
 NOT_KNOWN_GROUP = "Not known"
 GOOD_OR_BETTER = ("outstanding", "good")
+ESTIMATION_MANIFEST = "estimation-manifest.json"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Estimates:
 
     @property
     def this_quarter(self) -> pd.DataFrame:
+        """Rows of `all_quarters` for the reported quarter."""
         return self.all_quarters[self.all_quarters["quarter"] == self.quarter]
 
 
@@ -108,7 +110,31 @@ def _quality_answers(answers: pd.DataFrame) -> pd.DataFrame:
     return recoded
 
 
-ESTIMATION_MANIFEST = "estimation-manifest.json"
+def _quality_estimates(
+    rated: pd.DataFrame, design: pd.DataFrame, framework, *, method: str, confidence: float
+) -> pd.DataFrame:
+    """Estimate the share of quality ratings that are good or better, and count each rating."""
+    from dipcheck.estimation import estimate_compliance
+
+    quality = estimate_compliance(
+        _quality_answers(rated), design, method=method, confidence=confidence
+    )
+    ratings = pd.crosstab(rated["question_id"], rated["answer"])
+    ratings = ratings.reindex(columns=framework.quality_scale, fill_value=0)
+    return quality.merge(ratings, left_on="question_id", right_index=True, how="left")
+
+
+def _tabulate_agreement(records: QuarterRecords, framework) -> pd.DataFrame:
+    """Tabulate agreement between reviewers on the double-checked cases, if there are any."""
+    from dipcheck.double_checks import agreement_table
+
+    double_checks_path = records.folder / "double_checks.csv"
+    if not double_checks_path.exists():
+        return pd.DataFrame()
+    double_checks = pd.read_csv(double_checks_path, dtype={"case_reference": "string"})
+    if double_checks.empty:
+        return pd.DataFrame()
+    return agreement_table(double_checks, framework)
 
 
 def project_relative(project: Project, path: Path) -> str:
@@ -144,10 +170,28 @@ def estimate_quarter(
     """Estimate compliance for a quarter and every earlier quarter with answers.
 
     Writes ``estimates.csv`` (every quarter, for trends), ``estimates_by_stratum.csv``,
-    ``estimates_by_enhanced.csv``, ``quality.csv`` and ``changes.csv`` to ``output_dir``
-    (default ``reports/<quarter>/``), and ``estimation-manifest.json``: the SHA-256 of
-    every file read and written, the parameters, the code version and package versions,
-    which ``dipcheck verify`` checks a re-run against.
+    ``estimates_by_enhanced.csv``, ``quality.csv``, ``changes.csv``, ``agreement.csv``
+    and ``control_limits.csv`` to ``output_dir``, and ``estimation-manifest.json``. The
+    manifest records the SHA-256 of every file read and written, the parameters, the code
+    version and package versions, which ``dipcheck verify`` checks a re-run against.
+
+    Parameters
+    ----------
+    project
+        The project containing the quarters' records under ``audits/``.
+    quarter
+        The quarter to report, for example ``2026-Q3``.
+    output_dir
+        Folder for the tables and manifest. None writes to ``reports/<quarter>/``.
+    confidence
+        Confidence level of the intervals, for example 0.95.
+    method
+        Confidence interval method, ``korn-graubard`` or ``logit``.
+
+    Returns
+    -------
+    Estimates
+        The tables written, except ``agreement.csv``.
 
     Raises
     ------
@@ -155,10 +199,9 @@ def estimate_quarter(
         If the quarter has no imported answers.
     """
     from dipcheck.change import p_charts
-    from dipcheck.verdicts import changes_between_quarters
-    from dipcheck.double_checks import agreement_table
     from dipcheck.estimation import estimate_compliance
     from dipcheck.framework import load_framework
+    from dipcheck.verdicts import changes_between_quarters
 
     quarter = Quarter.parse(quarter)
     records = QuarterRecords.of(project, quarter)
@@ -173,9 +216,8 @@ def estimate_quarter(
     quality_ids = [question.id for question in framework.quality_questions]
     counts_as_met = framework.not_evidenced_counts_as_met
 
-    inputs = [
-        _quarter_inputs(QuarterRecords.of(project, q)) for q in answered_quarters(project, quarter)
-    ]
+    input_quarters = answered_quarters(project, quarter)
+    inputs = [_quarter_inputs(QuarterRecords.of(project, q)) for q in input_quarters]
     answers = pd.concat([pair[0] for pair in inputs], ignore_index=True)
     design = pd.concat([pair[1] for pair in inputs], ignore_index=True)
     logger.info("estimating from %d answers over %d quarters", len(answers), len(inputs))
@@ -196,21 +238,12 @@ def estimate_quarter(
     rated = answers[
         (answers["question_id"].isin(quality_ids)) & (answers["quarter"] == str(quarter))
     ]
-    quality = estimate_compliance(
-        _quality_answers(rated), this_design, method=method, confidence=confidence
+    quality = _quality_estimates(
+        rated, this_design, framework, method=method, confidence=confidence
     )
-    ratings = pd.crosstab(rated["question_id"], rated["answer"])
-    ratings = ratings.reindex(columns=framework.quality_scale, fill_value=0)
-    quality = quality.merge(ratings, left_on="question_id", right_index=True, how="left")
 
     changes = changes_between_quarters(all_quarters, quarter=str(quarter), confidence=confidence)
-
-    double_checks_path = records.folder / "double_checks.csv"
-    agreement = pd.DataFrame()
-    if double_checks_path.exists():
-        double_checks = pd.read_csv(double_checks_path, dtype={"case_reference": "string"})
-        if not double_checks.empty:
-            agreement = agreement_table(double_checks, framework)
+    agreement = _tabulate_agreement(records, framework)
 
     folder = Path(output_dir) if output_dir else records.reports
     control_limits = p_charts(all_quarters)
@@ -227,7 +260,6 @@ def estimate_quarter(
         write_csv(folder / name, table)
         logger.info("wrote %s (%d rows)", folder / name, len(table))
 
-    input_quarters = answered_quarters(project, quarter)
     estimation_manifest = {
         "quarter": str(quarter),
         "estimated_at": now_utc(),

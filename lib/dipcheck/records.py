@@ -7,8 +7,11 @@ Layout of ``audits/<quarter>/``:
 - ``sample.csv``: the drawn cases and the reserve list, with every frame column
 - ``design.csv``: population and sample size per stratum
 - ``workbooks/``: reviewer workbooks as issued
+- ``assignments.csv``: which reviewer has which case, including double checks
 - ``returned/``: workbooks as reviewers sent them back (never modified)
 - ``answers.csv`` and ``reviews.csv``: the imported answers and case-level reviews
+- ``double_checks.csv``, ``exclusions.csv`` and ``returned_workbooks.csv``: the other
+  outputs of an import (see `dipcheck.importing`)
 - ``archive/``: earlier draws and imports that a later one replaced
 """
 
@@ -41,6 +44,7 @@ class QuarterRecords:
 
     @classmethod
     def of(cls, project: Project, quarter: Quarter | str) -> QuarterRecords:
+        """Return the records of ``quarter``, given as a `Quarter` or as ``YYYY-QN`` text."""
         return cls(project, Quarter.parse(quarter))
 
     @property
@@ -157,5 +161,6 @@ def write_json(path: str | Path, content: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
+    """Read a UTF-8 JSON file."""
     with open(path, encoding="utf-8") as stream:
         return json.load(stream)

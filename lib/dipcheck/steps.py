@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,12 +28,17 @@ from dipcheck.quarters import Quarter
 from dipcheck.records import QuarterRecords, read_json, write_csv, write_json
 from dipcheck.sampling import Draw, draw_sample
 
+if TYPE_CHECKING:
+    from dipcheck.frames import Frame
+    from dipcheck.framework import Framework
+    from dipcheck.importing import ImportResult
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class DrawResult:
-    """What `draw_quarter` drew and wrote."""
+    """Outputs of `draw_quarter`: the records' paths, the draw, the manifest and the workbooks."""
 
     records: QuarterRecords
     draw: Draw
@@ -66,15 +72,40 @@ def choose_sample_size(
     expected_rate: float,
     confidence: float,
 ) -> tuple[int, str]:
-    """Return the sample size to draw and a sentence explaining it.
+    """Choose the sample size to draw and write a sentence explaining it.
 
     Exactly one of ``sample_size`` and ``margin_of_error`` must be given. A margin of
-    error (in proportion units, 0.05 for ±5 points) is turned into a sample size by
-    `dipcheck.planning.sample_size_for_margin`, with the finite population correction.
+    error is turned into a sample size by `dipcheck.planning.sample_size_for_margin`,
+    with the finite population correction.
+
+    Parameters
+    ----------
+    population
+        Cases in the sampling frame for the quarter.
+    sample_size
+        Number of cases to draw, set by the analyst.
+    margin_of_error
+        Target half-width of the confidence interval, as a proportion (0.05 for ±5 points).
+    expected_rate
+        Compliance rate expected when planning from a margin of error, as a proportion.
+    confidence
+        Confidence level of the interval, for example 0.95.
+
+    Returns
+    -------
+    tuple of (int, str)
+        The sample size and a plain-English sentence on how it was chosen.
+
+    Raises
+    ------
+    ParameterError
+        If both or neither of ``sample_size`` and ``margin_of_error`` are given.
     """
     if (sample_size is None) == (margin_of_error is None):
         raise ParameterError(
-            "Give either a sample size or a target margin of error, not both and not neither."
+            f"Invalid sample size parameters: sample_size={sample_size!r}, "
+            f"margin_of_error={margin_of_error!r}. Give exactly one of them and set the "
+            "other to None."
         )
     if sample_size is not None:
         return int(sample_size), f"The analyst set the sample size to {int(sample_size)}."
@@ -93,7 +124,7 @@ def choose_sample_size(
 def check_can_draw(
     project: Project, quarter: Quarter | str, frame_paths: Sequence[str | Path], redraw: bool
 ) -> None:
-    """Raise if the quarter cannot be drawn: drawn already (without redraw), or no frame.
+    """Check that the quarter can be drawn, before any frame is read.
 
     Raises
     ------
@@ -106,8 +137,9 @@ def check_can_draw(
     if records.folder.exists() and not redraw:
         raise StateError(
             f"{records.quarter} is already drawn ({records.folder}). Drawing again would "
-            "replace the sample that reviewers are working on; if that is what you want, add "
-            "--redraw and the earlier draw will be archived."
+            "replace the sample that reviewers are working on. If that is what you want, add "
+            "--redraw (or set redraw = True in the draw notebook), and the earlier draw will "
+            "be archived."
         )
     if not frame_paths:
         raise ParameterError("No frame file given: name the case extract to draw from.")
@@ -117,8 +149,8 @@ def check_can_draw(
 class DrawPlan:
     """The framework, frame and sample of a draw, worked out in memory before any write."""
 
-    framework: object
-    frame: object
+    framework: Framework
+    frame: Frame
     cases: pd.DataFrame
     outside: int
     size: int
@@ -199,7 +231,7 @@ def draw_quarter(
     confidence: float = config.CONFIDENCE_LEVEL,
     seed: int = config.DEFAULT_SEED,
     allocation: str = "proportional",
-    reviewers: Sequence[str] = ("Reviewer A", "Reviewer B"),
+    reviewers: Sequence[str] = config.DEFAULT_REVIEWERS,
     double_check_fraction: float = 0.10,
     framework_name: str = config.DEFAULT_FRAMEWORK,
     redraw: bool = False,
@@ -223,8 +255,8 @@ def draw_quarter(
     from dipcheck.workbooks import write_reviewer_workbooks
 
     quarter = Quarter.parse(quarter)
-    records = QuarterRecords.of(project, quarter)
     check_can_draw(project, quarter, frame_paths, redraw)
+    records = QuarterRecords.of(project, quarter)
 
     plan = plan_draw(
         project,
@@ -241,8 +273,21 @@ def draw_quarter(
         allocation=allocation,
         framework_name=framework_name,
     )
-    framework, frame, outside, draw = plan.framework, plan.frame, plan.outside, plan.draw
-    cases, size, size_explanation = plan.cases, plan.size, plan.size_explanation
+    draw = plan.draw
+
+    parameters = {
+        "frame_kind": frame_kind,
+        "frame_encoding": frame_encoding,
+        "stratify_by": list(stratify_by),
+        "sample_size": sample_size,
+        "margin_of_error": margin_of_error,
+        "expected_rate": expected_rate,
+        "confidence": confidence,
+        "allocation": allocation,
+        "reviewers": list(reviewers),
+        "double_check_fraction": double_check_fraction,
+        "framework": framework_name,
+    }
 
     # Everything is written under a staging project whose quarter folder is then renamed
     # into place, so a failure part-way leaves no half-drawn quarter behind.
@@ -259,7 +304,7 @@ def draw_quarter(
         write_csv(staged.design, draw.design)
         workbooks = write_reviewer_workbooks(
             draw.sample,
-            framework,
+            plan.framework,
             str(quarter),
             list(reviewers),
             staged,
@@ -267,45 +312,7 @@ def draw_quarter(
             seed=seed,
         )
 
-        manifest = {
-            "quarter": str(quarter),
-            "drawn_at": now_utc(),
-            "code_version": code_version(project.root),
-            "packages": package_versions(),
-            "parameters": {
-                "frame_kind": frame_kind,
-                "frame_encoding": frame_encoding,
-                "stratify_by": list(stratify_by),
-                "sample_size": sample_size,
-                "margin_of_error": margin_of_error,
-                "expected_rate": expected_rate,
-                "confidence": confidence,
-                "allocation": allocation,
-                "reviewers": list(reviewers),
-                "double_check_fraction": double_check_fraction,
-                "framework": framework_name,
-            },
-            "seed": seed,
-            "stratify_by": list(stratify_by),
-            "sample_size": size,
-            "sample_size_explanation": size_explanation,
-            "frame": {
-                "kind": frame.kind,
-                "files": [{"path": str(path), "sha256": digest} for path, digest in frame.sources],
-                "rows_read": frame.rows_read,
-                "cases": len(frame.cases),
-                "dropped": dict(frame.dropped),
-                "outside_quarter": outside,
-                "population": len(cases),
-            },
-            "framework": {
-                "id": framework.id,
-                "version": framework.version,
-                "sha256": framework.sha256,
-            },
-            "strata": draw.design.to_dict(orient="records"),
-            "answers_simulated": False,
-        }
+        manifest = _draw_manifest(project, quarter, plan, parameters, seed)
         write_json(staged.manifest, manifest)
 
         if records.folder.exists():
@@ -323,8 +330,49 @@ def draw_quarter(
     return DrawResult(records=records, draw=draw, manifest=manifest, workbooks=workbooks)
 
 
+def _draw_manifest(
+    project: Project, quarter: Quarter, plan: DrawPlan, parameters: dict, seed: int
+) -> dict:
+    """Describe a draw for ``manifest.json``: parameters, frame checksums, framework, strata."""
+    framework, frame, outside, draw = plan.framework, plan.frame, plan.outside, plan.draw
+    cases, size, size_explanation = plan.cases, plan.size, plan.size_explanation
+    return {
+        "quarter": str(quarter),
+        "drawn_at": now_utc(),
+        "code_version": code_version(project.root),
+        "packages": package_versions(),
+        "parameters": parameters,
+        "seed": seed,
+        "stratify_by": list(parameters["stratify_by"]),
+        "sample_size": size,
+        "sample_size_explanation": size_explanation,
+        "frame": {
+            "kind": frame.kind,
+            "files": [{"path": str(path), "sha256": digest} for path, digest in frame.sources],
+            "rows_read": frame.rows_read,
+            "cases": len(frame.cases),
+            "dropped": dict(frame.dropped),
+            "outside_quarter": outside,
+            "population": len(cases),
+        },
+        "framework": {
+            "id": framework.id,
+            "version": framework.version,
+            "sha256": framework.sha256,
+        },
+        "strata": draw.design.to_dict(orient="records"),
+        "answers_simulated": False,
+    }
+
+
 def read_manifest(records: QuarterRecords) -> dict:
-    """Return the quarter's manifest, or raise StateError if the quarter is not drawn."""
+    """Read the quarter's ``manifest.json``.
+
+    Raises
+    ------
+    StateError
+        If the quarter is not drawn, so the manifest is missing.
+    """
     if not records.manifest.exists():
         raise StateError(
             f"{records.quarter} has not been drawn: {records.manifest} is missing. Run "
@@ -362,8 +410,8 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
     existing = sorted(records.returned.glob("*.xlsx")) if records.returned.exists() else []
     if existing:
         raise StateError(
-            f"{records.returned} already holds returned workbooks ({len(existing)}); simulated "
-            "answers would sit beside real ones. Move them elsewhere first."
+            f"{records.returned} already contains {len(existing)} returned workbooks, and "
+            "simulated answers would sit beside real ones. Move them elsewhere first."
         )
 
     framework = load_framework(manifest["parameters"]["framework"], project=project)
@@ -382,13 +430,14 @@ def simulate_reviews(project: Project, quarter: Quarter | str, *, seed: int) -> 
         seconds = set(assigned.loc[second[assigned.index], "case_reference"])
         reviewer = str(assigned["reviewer"].iloc[0])
 
-        mine = answers[answers["case_reference"].isin(cases - seconds)]
-        mine = pd.concat([mine, second_opinions[second_opinions["case_reference"].isin(seconds)]])
-        my_reviews = reviews[reviews["case_reference"].isin(cases)].assign(reviewer=reviewer)
+        first_answers = answers[answers["case_reference"].isin(cases - seconds)]
+        second_answers = second_opinions[second_opinions["case_reference"].isin(seconds)]
+        workbook_answers = pd.concat([first_answers, second_answers])
+        workbook_reviews = reviews[reviews["case_reference"].isin(cases)].assign(reviewer=reviewer)
 
         issued = records.workbooks / workbook_name
         target = records.returned / workbook_name
-        returned.append(fill_workbook(issued, target, mine, my_reviews))
+        returned.append(fill_workbook(issued, target, workbook_answers, workbook_reviews))
 
     manifest["answers_simulated"] = True
     write_json(records.manifest, manifest)
@@ -410,11 +459,32 @@ def read_sample(records: QuarterRecords) -> pd.DataFrame:
 
 def import_quarter(
     project: Project, quarter: Quarter | str, *, allow_partial: bool = False, write: bool = True
-):
+) -> ImportResult:
     """Import the quarter's returned workbooks into ``answers.csv`` and ``reviews.csv``.
 
-    With ``write=False`` the workbooks are only checked: the same errors are raised, and
-    nothing is written.
+    Parameters
+    ----------
+    project
+        The project whose ``audits/<quarter>/returned/`` folder contains the workbooks.
+    quarter
+        The quarter to import, for example ``2026-Q3``.
+    allow_partial
+        Import even though some assigned cases have no returned answers yet.
+    write
+        Write the outputs. With False the workbooks are only checked, so the same errors
+        are raised and nothing is written.
+
+    Returns
+    -------
+    ImportResult
+        The imported tables, see `dipcheck.importing.import_returned_workbooks`.
+
+    Raises
+    ------
+    StateError
+        If the quarter is not drawn or ``returned/`` contains no workbook.
+    InputError
+        With one problem per invalid cell, file or case.
     """
     from dipcheck.framework import load_framework
     from dipcheck.importing import import_returned_workbooks

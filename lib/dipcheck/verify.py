@@ -23,7 +23,7 @@ from dipcheck.records import QuarterRecords, read_json, sha256_of
 
 logger = logging.getLogger(__name__)
 
-# Columns that name a row of an estimates table; the others hold its values.
+# Columns that name a row of an estimates table. The other columns contain its values.
 KEY_COLUMNS = ("quarter", "question_id", "stratum", "enhanced_rights", "previous_quarter")
 CELLS_SHOWN = 5
 
@@ -34,6 +34,8 @@ class Verification:
 
     Attributes
     ----------
+    quarter
+        The quarter verified, as ``YYYY-QN``.
     differences
         One line per table that differs, followed by indented lines on rows and cells.
     reasons
@@ -158,13 +160,13 @@ def compare_tables(published: Path, rerun: Path) -> list[str]:
     Returns
     -------
     list of str
-        Empty when the files hold the same bytes.
+        Empty when the files contain the same bytes.
     """
     if published.read_bytes() == rerun.read_bytes():
         return []
 
-    old = pd.read_csv(published, dtype=str, keep_default_na=False)
-    new = pd.read_csv(rerun, dtype=str, keep_default_na=False)
+    old = _read_text_table(published)
+    new = _read_text_table(rerun)
     lines = []
     if list(old.columns) != list(new.columns):
         lines.append(f"columns differ: published {list(old.columns)}, re-run {list(new.columns)}")
@@ -205,6 +207,15 @@ def compare_tables(published: Path, rerun: Path) -> list[str]:
     if not lines:
         lines.append("the files differ in layout only (same cells)")
     return lines
+
+
+def _read_text_table(path: Path) -> pd.DataFrame:
+    # An empty table (no double checks, so no agreement) is written as a bare newline,
+    # which read_csv rejects.
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def _row_name(row: pd.Series, keys: list[str]) -> str:
