@@ -24,6 +24,7 @@ SHOWN_ESTIMATE_COLUMNS = [
 """Columns of an estimates table shown in the notebooks, after the grouping columns."""
 
 GROUPING_COLUMNS = ("quarter", "stratum", "enhanced_rights")
+RATING_COLUMNS = ("outstanding", "good", "requires_improvement", "inadequate")
 """Columns that name the group an estimate is for, shown first where a table has them."""
 
 
@@ -92,11 +93,13 @@ def answer_counts(project: Project, quarter: Quarter | str) -> pd.DataFrame:
 def show_estimates(table: pd.DataFrame) -> pd.DataFrame:
     """Select the columns of an estimates table worth reading and show rates as percentages.
 
-    Other columns, such as the rating counts of the quality table, are left out.
+    The quality table's rating counts follow the estimate columns; the standard error,
+    design effect and the other design columns are left out.
     """
     grouping = [column for column in table.columns if column in GROUPING_COLUMNS]
     shown_columns = [column for column in SHOWN_ESTIMATE_COLUMNS if column in table.columns]
-    shown = table[grouping + shown_columns].copy()
+    ratings = [column for column in RATING_COLUMNS if column in table.columns]
+    shown = table[grouping + shown_columns + ratings].copy()
     for column in ("estimate", "lower", "upper"):
         if column in shown.columns:
             shown[column] = (100 * shown[column]).round(1)
