@@ -59,6 +59,51 @@ def _design_keys(answers: pd.DataFrame, design: pd.DataFrame) -> list[str]:
     return []
 
 
+def _encode_text_columns(answers: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, list]:
+    """Return `answers` with the named text columns as categoricals, and the names encoded.
+
+    Checking and summing a national roll-up groups a million answers by quarter, stratum,
+    case and question several times. Encoding each text column once lets every later
+    group-by work on integer codes instead of hashing the text again. Columns that are
+    missing, not text or already categorical are left as they are, and the caller's frame
+    is not changed.
+    """
+    encoded = answers.copy(deep=False)
+    names = []
+    for column in dict.fromkeys(columns):
+        if column not in answers.columns:
+            continue
+        values = answers[column]
+        if pd.api.types.is_string_dtype(values) and not isinstance(
+            values.dtype, pd.CategoricalDtype
+        ):
+            encoded[column] = _as_categorical(values)
+            names.append(column)
+    return encoded, names
+
+
+def _as_categorical(values: pd.Series) -> pd.Series:
+    """Encode text as a categorical with sorted categories, as ``astype("category")`` does.
+
+    pandas 3.1 factorizes a plain object array about twice as fast as the same text in
+    its ``str`` dtype, so the codes come from the object array.
+    """
+    codes, categories = pd.factorize(values.to_numpy(dtype=object), sort=True)
+    categorical = pd.Categorical.from_codes(codes, categories=pd.Index(categories))
+    return pd.Series(categorical, index=values.index, name=values.name)
+
+
+def _decode_text_columns(table: pd.DataFrame, names: list[str]) -> None:
+    """Turn the encoded key columns of a result table back into plain text, in place.
+
+    Each column gets the dtype of its categories, which is the dtype that grouping by
+    the text itself would have given.
+    """
+    for column in names:
+        if isinstance(table.get(column, pd.Series()).dtype, pd.CategoricalDtype):
+            table[column] = table[column].astype(table[column].cat.categories.dtype)
+
+
 def _answer_indicators(
     answers: pd.DataFrame, keys: list[str], not_evidenced_counts_as_met: bool
 ) -> pd.DataFrame:
@@ -174,6 +219,8 @@ def estimate_compliance(
         )
     group_columns = _as_list(by)
     design_keys = _design_keys(answers, design)
+    text_columns = [*design_keys, "case_reference", "stratum", "question_id", "answer"]
+    answers, encoded = _encode_text_columns(answers, [*text_columns, *group_columns])
     check_answers_and_design(answers, design, group_columns, design_keys)
 
     # A breakdown by stratum is a domain estimate like any other; the stratum is copied
@@ -209,6 +256,7 @@ def estimate_compliance(
         table = table.rename(columns={_STRATUM_GROUP: "stratum"})
         extra = ["stratum" if name == _STRATUM_GROUP else name for name in extra]
     order = ["question_id", *design_keys, *extra]
+    _decode_text_columns(table, encoded)
     table = table.sort_values(order, kind="stable").reset_index(drop=True)
     table = table[[*order, *COUNT_COLUMNS, *ESTIMATE_COLUMNS]]
     logger.info(

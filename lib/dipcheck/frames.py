@@ -269,9 +269,11 @@ def _read_raw_csv(path: Path, encoding: str | None):
         # warning it gives instead of dropping the extra values becomes an error here.
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            # Plain object columns rather than pandas' str dtype: with pandas 3.1 the
+            # validation factorizes object columns about twice as fast (docs/benchmarks.md).
             raw = pd.read_csv(
                 path,
-                dtype=str,
+                dtype=object,
                 encoding=encoding or "utf-8-sig",
                 keep_default_na=False,
                 na_filter=False,

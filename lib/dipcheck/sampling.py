@@ -75,14 +75,46 @@ def stratum_labels(cases: pd.DataFrame, stratify_by: list[str]) -> pd.Series:
 
     parts = []
     for column in stratify_by:
-        values = cases[column].astype("string").str.strip()
-        values = values.mask(values.isna() | (values == ""), UNKNOWN_STRATUM_VALUE)
-        parts.append(values)
+        parts.append(_cleaned_values(cases[column]))
 
     labels = parts[0]
     for part in parts[1:]:
         labels = labels + STRATUM_SEPARATOR + part
     return labels.astype("string")
+
+
+def _cleaned_values(column: pd.Series) -> pd.Series:
+    """Strip a column's text and replace blanks with "Not recorded", once per distinct value.
+
+    A frame of a million cases contains a few dozen distinct areas, so the text is cleaned
+    on the distinct values and spread back to the rows by position.
+    """
+    codes, distinct = column.astype("string").factorize()
+    cleaned = pd.Series(distinct, dtype="string").str.strip()
+    cleaned = cleaned.mask(cleaned.isna() | (cleaned == ""), UNKNOWN_STRATUM_VALUE)
+
+    # factorize gives missing values the code -1, so they are pointed at the extra label.
+    lookup = pd.concat([cleaned, pd.Series([UNKNOWN_STRATUM_VALUE], dtype="string")])
+    codes = np.where(codes < 0, len(cleaned), codes)
+    return pd.Series(lookup.array[codes], index=column.index, name=column.name)
+
+
+def _members_by_stratum(
+    cases: pd.DataFrame, labels: pd.Series, strata: pd.Index
+) -> list[np.ndarray]:
+    """Return the row positions of each stratum's cases, sorted by case reference.
+
+    The strata come in the order of `strata`. Only the case reference column is sorted,
+    with the same sort as sorting the whole frame by it. Rows are picked by position, so
+    the frame is never copied or reordered.
+    """
+    references = pd.DataFrame({"case_reference": cases["case_reference"].array})
+    by_reference = references.sort_values("case_reference").index.to_numpy()
+
+    stratum_codes = strata.get_indexer(labels)[by_reference]
+    grouped = by_reference[np.argsort(stratum_codes, kind="stable")]
+    ends = np.cumsum(np.bincount(stratum_codes, minlength=len(strata)))
+    return np.split(grouped, ends[:-1])
 
 
 def draw_sample(
@@ -137,32 +169,37 @@ def draw_sample(
             f"{population} cases: ask for at most {population}, or use a larger extract."
         )
 
-    labelled = cases.copy()
-    labelled["stratum"] = stratum_labels(cases, stratify_by)
-    population_sizes = labelled.groupby("stratum", sort=True).size()
+    labels = stratum_labels(cases, stratify_by)
+    population_sizes = pd.DataFrame({"stratum": labels}).groupby("stratum", sort=True).size()
     minimum = min(MINIMUM_PER_STRATUM, int(population_sizes.min()))
     sample_sizes = allocate(
         population_sizes, sample_size, method=allocation, minimum=minimum
     ).reindex(population_sizes.index)
 
     generator = np.random.default_rng(seed)
+    # Each stratum's cases, sorted by case reference, get a seeded random order; the
+    # drawn rows are then taken from the frame once, by position.
     drawn = []
+    roles = []
     design_rows = []
-    for stratum, members in labelled.sort_values("case_reference").groupby("stratum", sort=True):
+    strata = population_sizes.index
+    for stratum, members in zip(strata, _members_by_stratum(cases, labels, strata), strict=True):
         size = int(sample_sizes[stratum])
         reserve = max(math.ceil(reserve_fraction * size), minimum_reserve)
         reserve = min(reserve, len(members) - size)
 
         order = generator.permutation(len(members))
-        shuffled = members.iloc[order[: size + reserve]].copy()
-        shuffled["role"] = ["sample"] * size + ["reserve"] * reserve
-        drawn.append(shuffled)
+        drawn.append(members[order[: size + reserve]])
+        roles += ["sample"] * size + ["reserve"] * reserve
 
         design_rows.append(
             {"stratum": stratum, "population": len(members), "sample": size, "reserve": reserve}
         )
 
-    result = pd.concat(drawn)
+    positions = np.concatenate(drawn)
+    result = cases.iloc[positions].copy()
+    result["stratum"] = labels.array[positions]
+    result["role"] = roles
     result["draw_order"] = np.arange(1, len(result) + 1)
     result = pd.concat([result[result["role"] == "sample"], result[result["role"] == "reserve"]])
     result = result.reset_index(drop=True)
