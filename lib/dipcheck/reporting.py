@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from dipcheck import estimation
 from dipcheck.config import SUPPRESSION_THRESHOLD, Project
 from dipcheck.errors import InputError, Problem, StateError
 from dipcheck.labels import MOJ_KEY_ENTITLEMENTS, SHORT_NAMES
@@ -34,23 +35,10 @@ logger = logging.getLogger(__name__)
 ESTIMATE_COLUMNS = [
     "quarter",
     "question_id",
-    "met",
-    "not_met",
-    "not_evidenced",
-    "not_applicable",
-    "applicable",
-    "estimate",
-    "standard_error",
-    "design_effect",
-    "effective_sample_size",
-    "degrees_of_freedom",
-    "lower",
-    "upper",
-    "method",
-    "confidence",
-    "reliability",
-    "reliability_reason",
+    *estimation.COUNT_COLUMNS,
+    *estimation.ESTIMATE_COLUMNS,
 ]
+"""Columns every estimates table must have: as `dipcheck.estimation` writes them."""
 QUALITY_COUNT_COLUMNS = ["outstanding", "good", "requires_improvement", "inadequate"]
 CHANGE_COLUMNS = [
     "question_id",
