@@ -14,7 +14,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from dipcheck.answer_checks import ANSWER_VALUES, APPLICABLE_VALUES, check_answers_and_design
+from dipcheck.answer_checks import (
+    ANSWER_VALUES,
+    APPLICABLE_VALUES,
+    check_answers_and_design,
+    combine_codes,
+)
 from dipcheck.config import CONFIDENCE_LEVEL
 from dipcheck.errors import ParameterError
 from dipcheck.reliability import assess_reliability
@@ -62,11 +67,10 @@ def _design_keys(answers: pd.DataFrame, design: pd.DataFrame) -> list[str]:
 def _encode_text_columns(answers: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, list]:
     """Return `answers` with the named text columns as categoricals, and the names encoded.
 
-    Checking and summing a national roll-up groups a million answers by quarter, stratum,
-    case and question several times. Encoding each text column once lets every later
-    group-by work on integer codes instead of hashing the text again. Columns that are
-    missing, not text or already categorical are left as they are, and the caller's frame
-    is not changed.
+    The stratum totals are encoded this way so that their text key columns match the
+    design's in the merge, and so that `_decode_text_columns` gives each one the dtype
+    that grouping by the text would have given. Columns that are missing, not text or
+    already categorical are left as they are, and the caller's frame is not changed.
     """
     encoded = answers.copy(deep=False)
     names = []
@@ -104,37 +108,68 @@ def _decode_text_columns(table: pd.DataFrame, names: list[str]) -> None:
             table[column] = table[column].astype(table[column].cat.categories.dtype)
 
 
-def _answer_indicators(
-    answers: pd.DataFrame, keys: list[str], not_evidenced_counts_as_met: bool
+def _group_sums(
+    answers: pd.DataFrame,
+    encoded: dict,
+    columns: dict[str, str],
+    not_evidenced_counts_as_met: bool,
 ) -> pd.DataFrame:
-    """Return the keys, stratum and one 0/1 column per answer value, met and applicable."""
-    frame = answers[[*keys, "stratum"]].copy()
-    answer = answers["answer"]
-    for value in ANSWER_VALUES:
-        frame[value] = (answer == value).to_numpy(dtype=np.int64)
+    """Count the answers of each value per group and stratum, with np.bincount on codes.
 
-    frame["applicable"] = answer.isin(APPLICABLE_VALUES).to_numpy(dtype=np.int64)
-    met = frame["met"].to_numpy()
+    `columns` maps each key column of the result (ending with "stratum") to the answers
+    column it is read from. Groups are listed in order of first appearance, with the
+    first row's values, as ``groupby(sort=False, dropna=False)`` lists them.
+    """
+    rows = len(answers)
+    parts = [(encoded[source][0], len(encoded[source][1])) for source in columns.values()]
+    group, groups = combine_codes(parts, rows)
+
+    answer_codes, answer_values = encoded["answer"]
+    value_index = np.array([ANSWER_VALUES.index(value) for value in answer_values], dtype=int)
+    values = len(ANSWER_VALUES)
+    cell = group * values + value_index[answer_codes]
+    counts = np.bincount(cell, minlength=groups * values).reshape(groups, values)
+
+    first_row = np.full(groups, rows, dtype=np.int64)
+    np.minimum.at(first_row, group, np.arange(rows, dtype=np.int64))
+    present = np.flatnonzero(first_row < rows)
+    present = present[np.argsort(first_row[present], kind="stable")]
+
+    rows_taken = first_row[present]
+    totals = pd.DataFrame(
+        {
+            name: answers[source].iloc[rows_taken].reset_index(drop=True)
+            for name, source in columns.items()
+        }
+    )
+    for position, value in enumerate(ANSWER_VALUES):
+        totals[value] = counts[present, position]
+    applicable = np.zeros(len(present), dtype=np.int64)
+    for value in APPLICABLE_VALUES:
+        applicable += totals[value].to_numpy()
+    totals["applicable"] = applicable
+    met = totals["met"].to_numpy()
     if not_evidenced_counts_as_met:
-        met = met + frame["not_evidenced"].to_numpy()
-    frame["counted_met"] = met
-    return frame
+        met = met + totals["not_evidenced"].to_numpy()
+    totals["counted_met"] = met
+    return totals
 
 
 def _stratum_totals(
     answers: pd.DataFrame,
+    encoded: dict,
     design: pd.DataFrame,
-    keys: list[str],
+    columns: dict[str, str],
     design_keys: list[str],
     not_evidenced_counts_as_met: bool,
-) -> pd.DataFrame:
-    """Sum the answer indicators per group and stratum and attach N_h and n_h."""
-    indicators = _answer_indicators(answers, keys, not_evidenced_counts_as_met)
-    totals = (
-        indicators.groupby([*keys, "stratum"], sort=False, observed=True, dropna=False)
-        .sum()
-        .reset_index()
-    )
+) -> tuple[pd.DataFrame, list]:
+    """Sum the answer indicators per group and stratum and attach N_h and n_h.
+
+    Returns the totals and the names of their key columns that were encoded as
+    categoricals, for `_decode_text_columns`.
+    """
+    totals = _group_sums(answers, encoded, columns, not_evidenced_counts_as_met)
+    totals, names = _encode_text_columns(totals, list(columns))
 
     # A design is a census when every stratum is fully sampled, which (because no
     # stratum has more sampled cases than population) is when the two sums are equal.
@@ -150,7 +185,7 @@ def _stratum_totals(
         population = design_columns["population"].sum()
     design_columns["census"] = sampled == population
     totals = totals.merge(design_columns, on=[*design_keys, "stratum"], how="left")
-    return totals
+    return totals, names
 
 
 def estimate_compliance(
@@ -219,20 +254,21 @@ def estimate_compliance(
         )
     group_columns = _as_list(by)
     design_keys = _design_keys(answers, design)
-    text_columns = [*design_keys, "case_reference", "stratum", "question_id", "answer"]
-    answers, encoded = _encode_text_columns(answers, [*text_columns, *group_columns])
-    check_answers_and_design(answers, design, group_columns, design_keys)
+    encoded = check_answers_and_design(answers, design, group_columns, design_keys)
 
-    # A breakdown by stratum is a domain estimate like any other; the stratum is copied
-    # to a group column so that it is not grouped twice among the stratum totals.
+    # A breakdown by stratum is a domain estimate like any other. Its group column is read
+    # from the stratum under another name, so that the totals do not have two "stratum" keys.
     by_stratum = "stratum" in group_columns
     if by_stratum:
-        answers = answers.assign(**{_STRATUM_GROUP: answers["stratum"]})
         group_columns = [_STRATUM_GROUP if name == "stratum" else name for name in group_columns]
 
     extra = [name for name in group_columns if name not in design_keys]
     keys = [*design_keys, "question_id", *extra]
-    totals = _stratum_totals(answers, design, keys, design_keys, not_evidenced_counts_as_met)
+    columns = {name: "stratum" if name == _STRATUM_GROUP else name for name in keys}
+    columns["stratum"] = "stratum"
+    totals, encoded_names = _stratum_totals(
+        answers, encoded, design, columns, design_keys, not_evidenced_counts_as_met
+    )
 
     domain_totals = totals[[*keys, "population", "sample", "applicable", "census"]].copy()
     domain_totals["met"] = totals["counted_met"]
@@ -256,7 +292,7 @@ def estimate_compliance(
         table = table.rename(columns={_STRATUM_GROUP: "stratum"})
         extra = ["stratum" if name == _STRATUM_GROUP else name for name in extra]
     order = ["question_id", *design_keys, *extra]
-    _decode_text_columns(table, encoded)
+    _decode_text_columns(table, encoded_names)
     table = table.sort_values(order, kind="stable").reset_index(drop=True)
     table = table[[*order, *COUNT_COLUMNS, *ESTIMATE_COLUMNS]]
     logger.info(
