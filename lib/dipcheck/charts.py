@@ -4,6 +4,11 @@ Every chart uses the Okabe-Ito colour-blind-safe palette and never carries meani
 colour alone: panel titles, marker shapes, hatching patterns and text labels distinguish
 the groups. Each chart function returns the PNG bytes with alt text written from the
 same numbers, so that the alt text and the image cannot disagree.
+
+The figures are drawn on matplotlib's Agg canvas without pyplot, with margins set from
+the measured width of the longest axis label, so that each figure is rendered once, when
+it is saved. A tight bounding box at save time renders a figure twice, and a layout
+engine lays out every tick label before the drawing.
 """
 
 from __future__ import annotations
@@ -13,13 +18,12 @@ import logging
 import math
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import PercentFormatter
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +32,8 @@ MARKERS = ["o", "s", "D", "^", "v", "P", "X"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++"]
 DPI = 80
 WIDTH_INCHES = 8.0
+LABEL_POINTS = 10
+LABEL_GAP_INCHES = 0.18
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,62 @@ def interval_text(lower: float | None, upper: float | None) -> str:
     return f"{percent(lower)} to {percent(upper)}"
 
 
-def _to_png(figure: plt.Figure) -> bytes:
+def _new_figure(height: float, rows: int = 1, columns: int = 1, **keywords) -> tuple:
+    """Return a figure WIDTH_INCHES wide on its own Agg canvas, and its grid of axes."""
+    figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(rows, columns, squeeze=False, **keywords)
+    return figure, axes
+
+
+def _text_width(figure: Figure, labels, points: float = LABEL_POINTS) -> float:
+    """Return the width in inches of the widest of the labels at the given font size."""
+    renderer = figure.canvas.get_renderer()
+    font = FontProperties(size=points)
+    widths = [
+        renderer.get_text_width_height_descent(str(label), font, ismath=False)[0]
+        for label in labels
+    ]
+    return max(widths, default=0.0) / figure.dpi
+
+
+def _set_margins(
+    figure: Figure,
+    left: float,
+    bottom: float,
+    top: float,
+    right: float = 0.3,
+    column_gap: float = 0.2,
+    row_gap: float = 0.0,
+) -> None:
+    """Place the grid of axes with margins and gaps given in inches."""
+    width, height = figure.get_size_inches()
+
+    # NOTE: a label wider than 45% of the figure is cut at the left edge, not wrapped.
+    left = min(left, 0.45 * width)
+    grid = figure.axes[0].get_subplotspec().get_gridspec()
+    rows, columns = grid.get_geometry()
+
+    axes_width = (width - left - right - (columns - 1) * column_gap) / columns
+    axes_height = (height - bottom - top - (rows - 1) * row_gap) / rows
+    figure.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=column_gap / axes_width,
+        hspace=row_gap / axes_height,
+    )
+
+
+def _to_png(figure: Figure) -> bytes:
+    """Render the figure once and return it as PNG bytes."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(figure)
+    figure.canvas.print_png(buffer)
     return buffer.getvalue()
 
 
-def _style_percent_axis(axis: plt.Axes) -> None:
+def _style_percent_axis(axis: Axes) -> None:
     axis.set_xlim(0, 1)
     axis.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     axis.grid(axis="x", color="#BBBBBB", linewidth=0.6)
@@ -66,17 +120,34 @@ def _style_percent_axis(axis: plt.Axes) -> None:
         axis.spines[side].set_visible(False)
 
 
-def _draw_dots(axis: plt.Axes, rows: pd.DataFrame, colour: str, marker: str) -> None:
-    """Draw points with horizontal interval bars, one row per entitlement, top to bottom."""
+def _draw_dots(
+    axis: Axes, rows: pd.DataFrame, colour: str, marker: str, labelled: bool = True
+) -> None:
+    """Draw points with horizontal interval bars, one row per entitlement, top to bottom.
+
+    ``labelled=False`` leaves the vertical axis without ticks, for the panels after the
+    first, whose axis names the entitlements.
+    """
     positions = list(range(len(rows)))[::-1]
+    shown_positions = []
+    estimates = []
+    below = []
+    above = []
     for position, row in zip(positions, rows.itertuples(index=False), strict=True):
         if not row.shown or pd.isna(row.estimate):
             axis.text(0.02, position, "not shown", va="center", fontsize=8)
             continue
+        shown_positions.append(position)
+        estimates.append(row.estimate)
+        below.append(max(row.estimate - row.lower, 0.0))
+        above.append(max(row.upper - row.estimate, 0.0))
+
+    # One errorbar call for the whole panel: one set of artists, not one per entitlement.
+    if shown_positions:
         axis.errorbar(
-            row.estimate,
-            position,
-            xerr=[[max(row.estimate - row.lower, 0.0)], [max(row.upper - row.estimate, 0.0)]],
+            estimates,
+            shown_positions,
+            xerr=[below, above],
             fmt=marker,
             color=colour,
             ecolor=colour,
@@ -84,8 +155,11 @@ def _draw_dots(axis: plt.Axes, rows: pd.DataFrame, colour: str, marker: str) -> 
             capsize=3,
             markersize=6,
         )
-    axis.set_yticks(positions)
-    axis.set_yticklabels(rows["name"])
+    if labelled:
+        axis.set_yticks(positions)
+        axis.set_yticklabels(rows["name"])
+    else:
+        axis.set_yticks([])
     axis.set_ylim(-0.7, len(rows) - 0.3)
 
 
@@ -121,7 +195,8 @@ def entitlement_chart(rows: pd.DataFrame, target: float | None = None) -> Chart:
     rows = rows.sort_values("_order", ascending=False, na_position="last")
 
     height = 0.9 + 0.38 * len(rows)
-    figure, axis = plt.subplots(figsize=(WIDTH_INCHES, height))
+    figure, axes = _new_figure(height)
+    axis = axes[0, 0]
     _draw_dots(axis, rows, OKABE_ITO[0], MARKERS[0])
     _style_percent_axis(axis)
     axis.set_xlabel("Share of cases where the entitlement was met (bars: 95% confidence)")
@@ -132,6 +207,8 @@ def entitlement_chart(rows: pd.DataFrame, target: float | None = None) -> Chart:
         axis.text(target, len(rows) - 0.4, f" target {percent(target)}", fontsize=9)
         alt += f". Dashed line: target of {percent(target)}."
 
+    left = _text_width(figure, rows["name"]) + LABEL_GAP_INCHES
+    _set_margins(figure, left=left, bottom=0.6, top=0.3)
     return Chart(_to_png(figure), alt)
 
 
@@ -148,13 +225,7 @@ def trend_chart(trend: pd.DataFrame, quarters: list[str]) -> Chart:
     names = list(dict.fromkeys(trend["name"]))
     columns = 3
     panel_rows = max(1, math.ceil(len(names) / columns))
-    figure, axes = plt.subplots(
-        panel_rows,
-        columns,
-        figsize=(WIDTH_INCHES, 1.9 * panel_rows + 0.4),
-        sharey=True,
-        squeeze=False,
-    )
+    figure, axes = _new_figure(1.9 * panel_rows + 0.4, panel_rows, columns, sharey=True)
 
     descriptions = []
     for index, axis in enumerate(axes.flat):
@@ -182,10 +253,15 @@ def trend_chart(trend: pd.DataFrame, quarters: list[str]) -> Chart:
             axis.text(0.5, 0.5, "not shown", ha="center", va="center", transform=axis.transAxes)
         axis.set_title(name, fontsize=9)
         axis.set_ylim(0, 1)
+        axis.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
         axis.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         axis.set_xticks(range(len(quarters)))
-        axis.set_xticklabels(quarters, fontsize=7, rotation=30)
         axis.set_xlim(-0.5, len(quarters) - 0.5)
+        if index + columns >= len(names):
+            axis.set_xticklabels(quarters, fontsize=7, rotation=30)
+        else:
+            # The panel below, on the same quarters, carries the quarter labels.
+            axis.tick_params(axis="x", labelbottom=False)
         axis.grid(axis="y", color="#BBBBBB", linewidth=0.6)
 
         points = [
@@ -194,7 +270,7 @@ def trend_chart(trend: pd.DataFrame, quarters: list[str]) -> Chart:
         ]
         descriptions.append(f"{name}: {', '.join(points) if points else 'no figures shown'}")
 
-    figure.tight_layout()
+    _set_margins(figure, left=0.6, bottom=0.45, top=0.3, right=0.2, column_gap=0.25, row_gap=0.4)
     alt = "Small line charts of compliance by quarter, one per entitlement. " + "; ".join(
         descriptions
     )
@@ -215,26 +291,23 @@ def breakdown_chart(rows: pd.DataFrame, groups: list[str], grouping: str) -> Cha
     """
     names = list(dict.fromkeys(rows["name"]))
     height = 0.8 + 0.3 * len(names)
-    figure, axes = plt.subplots(
-        1,
-        len(groups),
-        figsize=(WIDTH_INCHES, height),
-        sharey=True,
-        squeeze=False,
-    )
+    # The panels share the rows but not the axis: only the first one creates tick marks.
+    figure, axes = _new_figure(height, 1, len(groups))
 
     descriptions = []
     for index, (axis, group) in enumerate(zip(axes.flat, groups, strict=True)):
         group_rows = rows[rows["group"] == group].set_index("name").reindex(names)
         group_rows = group_rows.reset_index()
         group_rows["shown"] = group_rows["shown"].fillna(False).astype(bool)
-        _draw_dots(axis, group_rows, OKABE_ITO[index % 7], MARKERS[index % 7])
+        _draw_dots(axis, group_rows, OKABE_ITO[index % 7], MARKERS[index % 7], labelled=index == 0)
         _style_percent_axis(axis)
+        axis.set_xticks([0.0, 0.5, 1.0])
         axis.set_title(group, fontsize=9)
         axis.tick_params(axis="x", labelsize=7)
         descriptions.append(f"{group}: {_describe_rows(group_rows)}")
 
-    figure.tight_layout()
+    left = _text_width(figure, names) + LABEL_GAP_INCHES
+    _set_margins(figure, left=left, bottom=0.3, top=0.3, right=0.25, column_gap=0.3)
     alt = f"Dot charts of compliance by {grouping}, one panel per group. " + ". ".join(
         descriptions
     )
@@ -257,7 +330,8 @@ def quality_chart(shares: pd.DataFrame, ratings: list[str], hidden_label: str) -
     """
     segments = [*ratings, hidden_label]
     height = 1.2 + 0.38 * len(shares)
-    figure, axis = plt.subplots(figsize=(WIDTH_INCHES, height))
+    figure, axes = _new_figure(height)
+    axis = axes[0, 0]
 
     positions = list(range(len(shares)))[::-1]
     left = pd.Series(0.0, index=shares.index)
@@ -291,7 +365,12 @@ def quality_chart(shares: pd.DataFrame, ratings: list[str], hidden_label: str) -
     axis.set_yticklabels(shares.index)
     _style_percent_axis(axis)
     axis.set_xlabel("Share of rated cases")
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(segments), fontsize=8)
+    handles, labels = axis.get_legend_handles_labels()
+    figure.legend(
+        handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=3, fontsize=8
+    )
+    left = _text_width(figure, shares.index) + LABEL_GAP_INCHES
+    _set_margins(figure, left=left, bottom=1.15, top=0.15)
 
     descriptions = []
     for name, row in shares.iterrows():

@@ -53,10 +53,24 @@ def rights_of_note(note: str) -> list[int]:
     return [right for right, words in RIGHT_KEYWORDS.items() if any(w in lowered for w in words)]
 
 
+_SCREENED: dict[int, tuple[ReportInputs, ScreenedNotes]] = {}
+
+
 def screened_notes(inputs: ReportInputs) -> ScreenedNotes:
-    """Screen the quarter's reviewer notes for personal details."""
+    """Screen the quarter's reviewer notes for personal details, once per report.
+
+    The lessons section and the method appendix both need the screened notes; the result
+    is kept for the last inputs screened, keyed by their identity.
+    """
+    cached = _SCREENED.get(id(inputs))
+    if cached is not None and cached[0] is inputs:
+        return cached[1]
+
     reviews = inputs.reviews if inputs.reviews is not None else pd.DataFrame()
-    return screen_notes(reviews, NOTE_KINDS, inputs.case_references)
+    screened = screen_notes(reviews, NOTE_KINDS, inputs.case_references)
+    _SCREENED.clear()
+    _SCREENED[id(inputs)] = (inputs, screened)
+    return screened
 
 
 def screening_sentence(screened: ScreenedNotes) -> str:
