@@ -370,3 +370,42 @@ def test_draw_notebook_defaults_run(project_copy):
     )
     design = pd.read_csv(project_copy / "audits" / "2026-Q3" / "design.csv")
     assert design["sample"].sum() == 120
+
+
+def test_replace_issues_reserve_workbook(project_copy):
+    """An excluded case gets a reserve from its stratum through `dipcheck replace`."""
+    from dipcheck import steps
+    from dipcheck.assignments import read_assignments
+    from dipcheck.framework import load_framework
+    from dipcheck.importing import import_returned_workbooks
+    from dipcheck.simulation import simulate_answers
+    from dipcheck.workbook_filling import fill_workbook
+
+    project = Project(project_copy)
+    extract = project.demo_data / "extract-2026-Q3.csv"
+    result = steps.draw_quarter(project, "2026-Q3", [extract], sample_size=20, seed=3)
+    records = result.records
+    framework = load_framework(project=project)
+    answers, reviews = simulate_answers(steps.read_sample(records), framework, "2026-Q3", 3)
+    excluded = reviews["case_reference"].iloc[0]
+    reviews.loc[reviews["case_reference"] == excluded, "exclude_reason"] = "out_of_scope"
+    for workbook in sorted(records.workbooks.glob("*.xlsx")):
+        fill_workbook(workbook, records.returned / workbook.name, answers, reviews)
+    import_returned_workbooks(records, framework)
+
+    first = run_dipcheck(project_copy, "replace", "--quarter", "2026-Q3", "--reviewer", "Ann")
+    second = run_dipcheck(project_copy, "replace", "--quarter", "2026-Q3", "--reviewer", "Ann")
+
+    assert first.returncode == 0, first.stderr
+    assert Path(first.stdout.strip()).is_file()
+    assignments = read_assignments(records)
+    replacement = assignments[assignments["replaces"] == excluded]
+    sample = steps.read_sample(records).set_index("case_reference")
+    assert len(replacement) == 1
+    assert sample.loc[replacement["case_reference"].iloc[0], "role"] == "reserve"
+    assert (
+        sample.loc[replacement["case_reference"].iloc[0], "stratum"]
+        == (sample.loc[excluded, "stratum"])
+    )
+    assert second.returncode == 0
+    assert "already has a replacement" in second.stdout

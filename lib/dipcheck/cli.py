@@ -139,6 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="compliance target drawn on the charts, as a proportion (default: none)",
     )  # fmt: skip
 
+    replace = commands.add_parser(
+        "replace",
+        help="issue a workbook of reserve cases for the cases reviewers excluded",
+    )
+    replace.add_argument("--quarter", type=_quarter, required=True, help="quarter, e.g. 2026-Q3")
+    replace.add_argument(
+        "--reviewer", required=True, metavar="NAME",
+        help="the reviewer who gets the workbook of replacement cases",
+    )  # fmt: skip
+
     verify = commands.add_parser(
         "verify",
         help="re-run a quarter's estimation from its records and compare with the report",
@@ -223,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             commands.report(project, arguments)
         elif arguments.command == "demo":
             commands.demo(project, arguments)
+        elif arguments.command == "replace":
+            commands.replace(project, arguments)
         elif arguments.command == "verify":
             return commands.verify(project, arguments)
     except DipcheckError as error:

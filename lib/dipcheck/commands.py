@@ -179,6 +179,26 @@ def report(project: Project, arguments: argparse.Namespace) -> None:
     print(path)
 
 
+def replace(project: Project, arguments: argparse.Namespace) -> None:
+    """Run ``dipcheck replace``: issue reserve cases for the excluded cases not yet replaced.
+
+    The exclusions come from the last import (`dipcheck report`); the new workbook goes to
+    ``audits/<quarter>/workbooks/`` and, once returned, is imported by the next report.
+    """
+    from dipcheck.exclusions import issue_replacements
+    from dipcheck.framework import load_framework
+
+    records = QuarterRecords.of(project, arguments.quarter)
+    manifest = steps.read_manifest(records)
+    framework = load_framework(manifest["parameters"]["framework"], project=project)
+    with pipeline.quarter_lock(project, arguments.quarter):
+        workbook = issue_replacements(records, framework, arguments.reviewer)
+    if workbook is None:
+        print(f"Every excluded case of {records.quarter} already has a replacement.")
+        return
+    print(workbook)
+
+
 def verify(project: Project, arguments: argparse.Namespace) -> int:
     """Run ``dipcheck verify``: print whether the published estimates re-compute.
 
