@@ -409,3 +409,25 @@ def test_replace_issues_reserve_workbook(project_copy):
     )
     assert second.returncode == 0
     assert "already has a replacement" in second.stdout
+
+
+def test_case_notebook_runs(demo_run):
+    """The case viewer notebook runs on a demo case and shows its answers."""
+    import papermill
+
+    root, _ = demo_run
+    answers = pd.read_csv(root / "audits" / "2026-Q3" / "answers.csv")
+    reference = answers["case_reference"].iloc[0]
+    output = root / "reports" / "case-view.ipynb"
+    papermill.execute_notebook(
+        str(root / "notebooks" / "05_look_at_a_case.ipynb"),
+        str(output),
+        parameters={"quarter": "2026-Q3", "case_reference": reference},
+        cwd=str(root),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    text = output.read_text()
+    assert reference in text
+    assert "R4_REFERRAL" in text
+    output.unlink()
