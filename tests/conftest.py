@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dipcheck.framework import load_framework
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
@@ -28,3 +30,20 @@ def copy_project(target: Path) -> Path:
 def project_copy(tmp_path: Path) -> Path:
     """A fresh copy of the project, for a test that changes it."""
     return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def framework():
+    """The Victims' Code framework shipped in audits/frameworks/."""
+    return load_framework(REPOSITORY / "audits" / "frameworks" / "victims-code.yaml")
+
+
+@pytest.fixture(scope="session")
+def returned_project(tmp_path_factory, framework) -> Path:
+    """A project whose quarter has both reviewers' workbooks issued, filled in and returned."""
+    from test_workbooks import issue, make_records, return_all
+
+    root = tmp_path_factory.mktemp("returned")
+    records = make_records(root)
+    return_all(records, framework, issue(records, framework))
+    return root

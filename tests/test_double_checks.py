@@ -12,25 +12,10 @@ from statsmodels.stats.inter_rater import cohens_kappa
 from dipcheck.config import Project
 from dipcheck.double_checks import agreement_table
 from dipcheck.errors import InputError
-from dipcheck.framework import load_framework
 from dipcheck.importing import import_returned_workbooks
 from dipcheck.records import QuarterRecords, write_csv
 from test_importing import double_checked_case, edit_cell, read_output
-from test_workbooks import FRAMEWORK_FILE, QUARTER, issue, make_records, return_all
-
-
-@pytest.fixture(scope="session")
-def framework():
-    return load_framework(FRAMEWORK_FILE)
-
-
-@pytest.fixture(scope="session")
-def returned_project(tmp_path_factory, framework) -> Path:
-    """A project whose quarter has both reviewers' workbooks issued, filled in and returned."""
-    root = tmp_path_factory.mktemp("returned")
-    records = make_records(root)
-    return_all(records, framework, issue(records, framework))
-    return root
+from test_workbooks import QUARTER
 
 
 @pytest.fixture

@@ -12,13 +12,7 @@ import pytest
 from dipcheck.assignments import read_assignments
 from dipcheck.errors import StateError
 from dipcheck.exclusions import issue_replacement_workbook, issue_replacements, replacements_for
-from dipcheck.framework import load_framework
-from test_workbooks import FRAMEWORK_FILE, issue, make_records
-
-
-@pytest.fixture(scope="session")
-def framework():
-    return load_framework(FRAMEWORK_FILE)
+from test_workbooks import issue, make_records
 
 
 @pytest.fixture

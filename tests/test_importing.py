@@ -41,23 +41,9 @@ OUTPUTS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def framework():
-    return load_framework(FRAMEWORK_FILE)
-
-
 @pytest.fixture
 def fake_framework():
     return FakeFramework()
-
-
-@pytest.fixture(scope="session")
-def returned_project(tmp_path_factory, framework) -> Path:
-    """A project whose quarter has both reviewers' workbooks issued, filled in and returned."""
-    root = tmp_path_factory.mktemp("returned")
-    records = make_records(root)
-    return_all(records, framework, issue(records, framework))
-    return root
 
 
 @pytest.fixture

@@ -7,22 +7,15 @@ import pandas as pd
 import pytest
 
 from dipcheck.errors import ParameterError
-from dipcheck.framework import load_framework
 from dipcheck.records import sha256_of
 from dipcheck.workbook_filling import fill_workbook
 from test_workbooks import (
-    FRAMEWORK_FILE,
     header_columns,
     issue,
     make_records,
     row_of_case,
     workbook_of,
 )
-
-
-@pytest.fixture(scope="session")
-def framework():
-    return load_framework(FRAMEWORK_FILE)
 
 
 @pytest.fixture

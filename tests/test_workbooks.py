@@ -17,7 +17,6 @@ import pytest
 from dipcheck.assignments import read_assignments, read_sample
 from dipcheck.config import Project
 from dipcheck.errors import ParameterError, StateError
-from dipcheck.framework import load_framework
 from dipcheck.records import QuarterRecords, sha256_of, write_csv
 from dipcheck.workbook_filling import fill_workbook
 from dipcheck.workbook_layout import (
@@ -77,11 +76,6 @@ class FakeFramework:
         table[:] = pd.NA
         table["R4_REFERRAL"] = referral
         return table
-
-
-@pytest.fixture(scope="session")
-def framework():
-    return load_framework(FRAMEWORK_FILE)
 
 
 @pytest.fixture

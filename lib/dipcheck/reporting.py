@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from dipcheck import estimation
+from dipcheck import estimation, verdicts
 from dipcheck.config import SUPPRESSION_THRESHOLD, Project
 from dipcheck.errors import InputError, Problem, StateError
 from dipcheck.labels import MOJ_KEY_ENTITLEMENTS, SHORT_NAMES
@@ -38,20 +38,10 @@ ESTIMATE_COLUMNS = [
     *estimation.COUNT_COLUMNS,
     *estimation.ESTIMATE_COLUMNS,
 ]
-"""Columns every estimates table must have: as `dipcheck.estimation` writes them."""
+"""Columns every estimates table must have, as `dipcheck.estimation` writes them."""
 QUALITY_COUNT_COLUMNS = ["outstanding", "good", "requires_improvement", "inadequate"]
-CHANGE_COLUMNS = [
-    "question_id",
-    "previous_quarter",
-    "previous_estimate",
-    "estimate",
-    "difference",
-    "difference_lower",
-    "difference_upper",
-    "p_value",
-    "adjusted_p_value",
-    "verdict",
-]
+CHANGE_COLUMNS = ["question_id", *verdicts.COMPARISON_COLUMNS]
+"""Columns every changes table must have; the trend columns are optional."""
 RELIABILITY_FLAGS = ("reliable", "caution", "suppress")
 
 

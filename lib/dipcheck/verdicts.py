@@ -24,6 +24,32 @@ from dipcheck.errors import InputError, Problem
 
 logger = logging.getLogger(__name__)
 
+COMPARISON_COLUMNS = [
+    "previous_quarter",
+    "previous_estimate",
+    "estimate",
+    "difference",
+    "difference_lower",
+    "difference_upper",
+    "p_value",
+    "adjusted_p_value",
+    "verdict",
+]
+"""Columns of the changes table that compare a quarter with the one before."""
+
+TREND_COLUMNS = [
+    "quarters_in_trend",
+    "trend_statistic",
+    "trend_p_value",
+    "adjusted_trend_p_value",
+    "trend_direction",
+    "trend_first_quarter",
+    "trend_last_quarter",
+    "trend_consecutive",
+    "trend_verdict",
+]
+"""Columns of the changes table that describe the trend over the quarters shown."""
+
 
 def describe_change(before: float, after: float, adjusted_p_value: float) -> str:
     """Word a change for a lay reader: "rose from 71% to 84%", or "no clear change"."""
@@ -245,29 +271,7 @@ def changes_between_quarters(
             strict=True,
         )
     ]
-    columns = [
-        "question_id",
-        *groups,
-        "quarter",
-        "previous_quarter",
-        "previous_estimate",
-        "estimate",
-        "difference",
-        "difference_lower",
-        "difference_upper",
-        "p_value",
-        "adjusted_p_value",
-        "verdict",
-        "quarters_in_trend",
-        "trend_statistic",
-        "trend_p_value",
-        "adjusted_trend_p_value",
-        "trend_direction",
-        "trend_first_quarter",
-        "trend_last_quarter",
-        "trend_consecutive",
-        "trend_verdict",
-    ]
+    columns = ["question_id", *groups, "quarter", *COMPARISON_COLUMNS, *TREND_COLUMNS]
     logger.info("Compared quarters for %d questions (%d tested)", len(result), len(pairs))
     return result[columns]
 
