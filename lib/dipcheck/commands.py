@@ -1,4 +1,4 @@
-"""What each ``dipcheck`` subcommand does, in terms of notebooks and steps."""
+"""The work of each ``dipcheck`` subcommand, as notebook runs and step functions."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ EXCLUSION_COLUMNS = ["quarter", "case_reference", "stratum", "reason", "reviewer
 
 @dataclass
 class ImportResult:
-    """What an import produced.
+    """The tables an import wrote, and the disagreements it found.
 
     Attributes
     ----------

@@ -1,4 +1,4 @@
-"""What a run used: code version and the versions of the packages that compute."""
+"""Provenance of a run: the code version and the versions of the computing packages."""
 
 from __future__ import annotations
 

@@ -95,9 +95,6 @@ class QuarterRecords:
     def report_html(self) -> Path:
         return self.reports / "report.html"
 
-    def is_drawn(self) -> bool:
-        return self.manifest.exists() and self.sample.exists()
-
     def has_answers(self) -> bool:
         return self.answers.exists()
 
