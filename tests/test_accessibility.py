@@ -245,8 +245,11 @@ def test_small_group_not_given_away_by_totals(soup):
 
 
 @pytest.mark.slow
-def test_small_group_hidden_in_alt_text(soup):
-    figure = _breakdown_table(soup, "enhanced-rights group").find_previous("img")
-    small_part = figure["alt"].split(f"{SMALL_GROUP}:")[1].split(". ")[0]
+def test_small_group_left_out_of_chart_and_alt_text(soup):
+    table = _breakdown_table(soup, "enhanced-rights group")
+    figure = table.find_previous("img")
+    note = figure.find_next("p").get_text(" ", strip=True)
 
-    assert "%" not in small_part
+    assert f"{SMALL_GROUP}:" not in figure["alt"]
+    assert note.startswith("Left out of the chart")
+    assert SMALL_GROUP in note

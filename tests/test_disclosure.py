@@ -7,12 +7,23 @@ largest value each suppressed cell can take given the published figures.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from dipcheck.disclosure import PRIMARY, SECONDARY, SHOWN, format_counts, suppression_mask
+from dipcheck.disclosure import (
+    PRIMARY,
+    SECONDARY,
+    SHOWN,
+    _cell_bounds,
+    _pinned_cells,
+    _Table,
+    format_counts,
+    suppression_mask,
+)
 
 
 def _feasible_range(
@@ -117,6 +128,55 @@ def test_mask_single_row(row, expected):
     mask = suppression_mask(counts, 5, total_column="total")
 
     assert mask.iloc[0].to_list() == expected
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_mask_protects_random_single_rows(seed):
+    # Rows published on their own are audited without linear programmes; the oracle
+    # still solves them.
+    rng = np.random.default_rng(300 + seed)
+    inner = rng.choice([0, 0, 1, 2, 3, 4, 5, 8, 20], size=rng.integers(2, 5))
+    counts = pd.DataFrame([[*inner, inner.sum()]], columns=[*"abcd"[: inner.size], "total"])
+
+    mask = suppression_mask(counts, 5, total_column="total")
+
+    for column in counts.columns:
+        if 0 < counts.at[0, column] < 5:
+            assert mask.at[0, column] != SHOWN, f"{column} is shown"
+        if mask.at[0, column] == SHOWN:
+            continue
+        low, high = _feasible_range(counts, mask, (0, column), 5, "total", None)
+        assert high - low >= 1, f"{column} is pinned to {low} by the total"
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_pinned_cells_of_one_line_match_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    inner = rng.choice([0, 1, 2, 3, 4, 6], size=rng.integers(1, 4))
+    counts = pd.DataFrame([[*inner, inner.sum()]], columns=[*"abc"[: inner.size], "total"])
+    table = _Table.build(counts, counts.to_numpy().ravel(), 5, "total", None)
+    state = rng.choice([0, 1, 2], size=counts.size).astype(np.int8)
+    state[(table.values > 0) & (table.values < 5)] = 1
+    state[(state == 1) & ((table.values == 0) | (table.values >= 5))] = 2
+
+    pinned = _pinned_cells(table, state)
+
+    # Every whole-number table within the hidden cells' bounds that keeps the published
+    # cells and satisfies the row's sum.
+    hidden = np.flatnonzero(state != 0)
+    lower, upper = _cell_bounds(table, state)
+    ranges = [range(lower[cell], upper[cell] + 1) for cell in hidden]
+    taken: list[set[int]] = [set() for _ in hidden]
+    for values in itertools.product(*ranges):
+        candidate = table.values.copy()
+        candidate[hidden] = values
+        if candidate[:-1].sum() == candidate[-1]:
+            for seen, value in zip(taken, values, strict=True):
+                seen.add(value)
+    expected = np.zeros(counts.size, dtype=bool)
+    expected[hidden] = [len(seen) == 1 for seen in taken]
+
+    assert pinned.tolist() == expected.tolist()
 
 
 def test_mask_threshold_parameter():

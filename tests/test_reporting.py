@@ -15,7 +15,12 @@ from dipcheck.errors import InputError, StateError
 from dipcheck.mojreturn import RETURN_COLUMNS, write_moj_return
 from dipcheck.recommendations import read_recommendations, summarise_recommendations
 from dipcheck.report_appendix import moj_return_for, rights_of_note, screening_sentence
-from dipcheck.report_breakdowns import ALL_GROUPS, breakdown_rows, stratum_grouping
+from dipcheck.report_breakdowns import (
+    ALL_GROUPS,
+    breakdown_rows,
+    breakdowns_section,
+    stratum_grouping,
+)
 from dipcheck.report_sections import (
     changes_section,
     headline_sentence,
@@ -23,6 +28,7 @@ from dipcheck.report_sections import (
     publish_counts,
     signed_points,
     title_section,
+    trend_section,
 )
 from dipcheck.reporting import build_report, load_report_inputs
 from dipcheck.screening import ScreenedNotes
@@ -197,13 +203,23 @@ def test_breakdown_total_protects_small_group(inputs):
         assert hidden.sum() != 1, f"{question_id}: one hidden group total can be derived"
 
 
-def test_breakdown_alt_text_hides_small_group(report):
+def test_breakdown_chart_leaves_out_small_group(report):
     breakdowns = report.sections["breakdowns"]
-    alts = re.findall(r'alt="([^"]*)"', breakdowns)
-    enhanced_alt = [alt for alt in alts if "enhanced-rights" in alt][0]
-    small_part = enhanced_alt.split(f"{SMALL_GROUP}:")[1].split(". ")[0]
+    enhanced = breakdowns[breakdowns.index("By enhanced-rights group") :]
+    alt = re.search(r'alt="([^"]*)"', enhanced).group(1)
+    note = re.search(r"<p>(Left out of the chart[^<]*)</p>", enhanced).group(1)
 
-    assert "%" not in small_part
+    assert "enhanced-rights" in alt
+    assert f"{SMALL_GROUP}:" not in alt
+    assert f"groups: {SMALL_GROUP}" in note
+
+
+def test_breakdown_without_any_figure_has_no_chart(inputs):
+    breakdowns = breakdowns_section(inputs, threshold=10_000)
+
+    assert "<img" not in breakdowns
+    assert breakdowns.count("enough cases for a figure to be shown, so there is no chart") == 2
+    assert "<table" in breakdowns
 
 
 def test_entitlement_chart_alt_text():
@@ -386,6 +402,30 @@ def history_inputs(inputs):
     estimates = pd.DataFrame(rows)
     changes = changes_between_quarters(estimates, quarter=QUARTER)
     return dataclasses.replace(inputs, estimates=estimates, changes=changes)
+
+
+def test_trend_chart_leaves_out_entitlement_never_shown(history_inputs):
+    never_shown = [
+        _history_row("R2_RECORDED", quarter, 2, 3, "suppress")
+        for quarter in ("2025-Q4", "2026-Q1", PREVIOUS, QUARTER)
+    ]
+    estimates = pd.concat([history_inputs.estimates, pd.DataFrame(never_shown)])
+    section = trend_section(dataclasses.replace(history_inputs, estimates=estimates), 5)
+    alt = re.search(r'alt="([^"]*)"', section).group(1)
+    note = re.search(r"<p>(Left out of the chart[^<]*)</p>", section).group(1)
+    name = history_inputs.name_of("R2_RECORDED")
+
+    assert name not in alt
+    assert history_inputs.name_of("R6_SUSPECT_UPDATE") in alt
+    assert note.endswith(f": {name}.")
+    assert section.count(f'<th scope="row">{name}</th>') == 4
+
+
+def test_trend_without_any_figure_has_no_chart(history_inputs):
+    section = trend_section(history_inputs, 10_000)
+
+    assert "<img" not in section
+    assert "No quarter&#x27;s figure can be shown, so there is no chart." in section
 
 
 def _items(section):

@@ -249,14 +249,17 @@ def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
     if coefficients.shape[0] == 0:
         return pinned
 
+    lower, upper = _cell_bounds(table, state)
+    bounds = np.column_stack([lower[hidden], upper[hidden]])
+    truth = table.values[hidden].astype(float)
+    if coefficients.shape[0] == 1:
+        pinned[hidden] = _pinned_in_one_line(coefficients[0], bounds, truth)
+        return pinned
+
     movements = null_space(coefficients)
     fixed = np.linalg.norm(movements, axis=1) < 1e-9
     pinned[hidden[fixed]] = True
     unresolved = ~fixed
-
-    lower, upper = _cell_bounds(table, state)
-    bounds = np.column_stack([lower[hidden], upper[hidden]])
-    truth = table.values[hidden].astype(float)
 
     def solve(objective: np.ndarray) -> None:
         result = linprog(
@@ -296,6 +299,30 @@ def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
 
     logger.debug("audited %d hidden cells: %d pinned", hidden.size, int(pinned.sum()))
     return pinned
+
+
+def _pinned_in_one_line(
+    coefficients: np.ndarray, bounds: np.ndarray, truth: np.ndarray
+) -> np.ndarray:
+    """Flag the hidden cells of a single published line that it pins to one value.
+
+    With one equation ``coefficients @ x == coefficients @ truth`` and a range for each
+    cell, the extremes of one cell follow from the extremes of the others' sum, so no
+    linear programme is needed. This is the case of every row of counts published on
+    its own, most of the report's tables. All bounds are finite whole numbers.
+    """
+    constant = coefficients @ truth
+    terms = coefficients[:, None] * bounds
+    least, most = terms.min(axis=1), terms.max(axis=1)
+    others_least = least.sum() - least
+    others_most = most.sum() - most
+
+    free = coefficients == 0
+    sign = np.where(free, 1.0, coefficients)
+    ends = np.column_stack([(constant - others_most) / sign, (constant - others_least) / sign])
+    low = np.where(free, bounds[:, 0], np.maximum(ends.min(axis=1), bounds[:, 0]))
+    high = np.where(free, bounds[:, 1], np.minimum(ends.max(axis=1), bounds[:, 1]))
+    return (low > truth - 0.5) & (high < truth + 0.5)
 
 
 def _hide_cycle(table: _Table, state: np.ndarray, cell: int) -> bool:

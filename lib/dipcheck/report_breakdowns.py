@@ -76,11 +76,23 @@ def _breakdown_part(
     if rows.empty:
         return heading + html.paragraph(f"No breakdown by {grouping} was produced this quarter.")
 
-    groups = [group for group in dict.fromkeys(rows["group"]) if group != ALL_GROUPS]
     chart_rows = rows[rows["group"] != ALL_GROUPS]
-    chart = breakdown_chart(
-        chart_rows[["group", "name", "estimate", "lower", "upper", "shown"]], groups, grouping
-    )
+    shown = chart_rows[chart_rows["shown"]]
+    shown_groups, names = set(shown["group"]), set(shown["name"])
+    groups = [group for group in dict.fromkeys(chart_rows["group"]) if group in shown_groups]
+    chart_rows = chart_rows[
+        chart_rows["group"].isin(shown_groups) & chart_rows["name"].isin(names)
+    ]
+    if chart_rows.empty:
+        chart_part = html.paragraph(
+            f"No {grouping} has enough cases for a figure to be shown, so there is no chart."
+        )
+    else:
+        chart = breakdown_chart(
+            chart_rows[["group", "name", "estimate", "lower", "upper", "shown"]], groups, grouping
+        )
+        caption = f"Compliance by {grouping}, {inputs.quarter.label}"
+        chart_part = html.figure(chart, caption) + _left_out_note(rows, groups, names)
     table = pd.DataFrame(
         {
             "Entitlement": rows["name"],
@@ -91,10 +103,24 @@ def _breakdown_part(
         }
     )
     caption = f"Compliance by {grouping}, {inputs.quarter.label}"
-    return (
-        heading
-        + html.figure(chart, caption)
-        + html.table(table, caption, notes=suppression_note(threshold))
+    return heading + chart_part + html.table(table, caption, notes=suppression_note(threshold))
+
+
+def _left_out_note(rows: pd.DataFrame, groups: list[str], names: set[str]) -> str:
+    """Name the groups and entitlements the chart leaves out because none is shown."""
+    all_groups = [group for group in dict.fromkeys(rows["group"]) if group != ALL_GROUPS]
+    missing_groups = [group for group in all_groups if group not in groups]
+    missing_names = [name for name in dict.fromkeys(rows["name"]) if name not in names]
+    parts = []
+    if missing_groups:
+        parts.append("groups: " + ", ".join(missing_groups))
+    if missing_names:
+        parts.append("entitlements: " + ", ".join(missing_names))
+    if not parts:
+        return ""
+    return html.paragraph(
+        "Left out of the chart because none of their figures can be shown "
+        "(the table below has their counts); " + "; ".join(parts) + "."
     )
 
 

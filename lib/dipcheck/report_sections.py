@@ -387,9 +387,22 @@ def trend_section(inputs: ReportInputs, threshold: int) -> str:
 
     published = publish_counts(estimates.reset_index(drop=True), threshold)
     published["name"] = published["question_id"].map(inputs.name_of)
-    chart = trend_chart(
-        published[["name", "quarter", "estimate", "lower", "upper", "shown"]], quarters
-    )
+    with_figures = set(published.loc[published["shown"], "name"])
+    charted = published[published["name"].isin(with_figures)]
+    left_out = [name for name in dict.fromkeys(published["name"]) if name not in with_figures]
+    caption = f"Compliance by quarter, {quarters[0]} to {quarters[-1]}"
+    if charted.empty:
+        chart_part = html.paragraph("No quarter's figure can be shown, so there is no chart.")
+    else:
+        chart = trend_chart(
+            charted[["name", "quarter", "estimate", "lower", "upper", "shown"]], quarters
+        )
+        chart_part = html.figure(chart, caption)
+    if left_out and not charted.empty:
+        chart_part += html.paragraph(
+            "Left out of the chart because no quarter's figure can be shown (the table "
+            "below has their counts): " + ", ".join(left_out) + "."
+        )
     table = pd.DataFrame(
         {
             "Entitlement": published["name"],
@@ -399,9 +412,8 @@ def trend_section(inputs: ReportInputs, threshold: int) -> str:
             "Cases where it applied": published["applicable_text"],
         }
     )
-    caption = f"Compliance by quarter, {quarters[0]} to {quarters[-1]}"
     return html.section(
         heading,
-        html.figure(chart, caption),
+        chart_part,
         html.table(table, caption, notes=suppression_note(threshold)),
     )
