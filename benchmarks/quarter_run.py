@@ -139,21 +139,22 @@ def _demo_worker(root: Path, out: Path) -> None:
 
 
 def _floor_worker(root: Path, out: Path) -> None:
-    """Execute the floor notebooks written by `benchmark_quarter` with papermill."""
-    import papermill
+    """Execute the floor notebooks written by `benchmark_quarter` as dipcheck runs notebooks.
 
+    `dipcheck.pipeline.run_notebook` runs them, so the floor has the same papermill
+    options, kernel manager and working folder as the real runs.
+    """
+    from dipcheck import pipeline
+    from dipcheck.config import Project
+
+    project = Project(root)
     plan = json.loads((root / "floor" / "plan.json").read_text())
     timings = []
     for step in plan:
+        name = Path(step["floor"]).name
+        executed = root / "floor" / name.replace(".ipynb", ".out.ipynb")
         started = time.perf_counter()
-        papermill.execute_notebook(
-            step["floor"],
-            step["floor"].replace(".ipynb", ".out.ipynb"),
-            parameters=step["parameters"],
-            kernel_name=KERNEL_NAME,
-            progress_bar=False,
-            cwd=str(root),
-        )
+        pipeline.run_notebook(project, name, executed, step["parameters"])
         timings.append({"notebook": step["notebook"], "seconds": time.perf_counter() - started})
     result = {
         "timings": timings,
@@ -180,6 +181,8 @@ def _bare_kernel_modules(folder: Path) -> set[str]:
 
     import papermill
 
+    from dipcheck import pipeline
+
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(nbformat.v4.new_code_cell(_PROBE_CELL.replace("{name!r}", "'bare'")))
     path = folder / "bare.ipynb"
@@ -187,7 +190,11 @@ def _bare_kernel_modules(folder: Path) -> set[str]:
     os.environ[MODULES_VARIABLE] = str(folder)
     try:
         papermill.execute_notebook(
-            str(path), str(folder / "bare.out.ipynb"), kernel_name=KERNEL_NAME, progress_bar=False
+            str(path),
+            str(folder / "bare.out.ipynb"),
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            kernel_manager_class=pipeline._kernel_manager_class(),
         )
     finally:
         del os.environ[MODULES_VARIABLE]
@@ -222,7 +229,8 @@ def benchmark_quarter(repeats: int, workdir: Path) -> dict:
             logger.info("%s did not finish in the probe run, so it has no floor", name)
             continue
         modules = sorted(set(json.loads(listed.read_text())) - bare)
-        floor_path = floor_folder / name
+        # Next to the real notebooks, where `dipcheck.pipeline.run_notebook` looks.
+        floor_path = root / "notebooks" / f"floor-{name}"
         nbformat.write(floor_notebook(root / "notebooks" / name, modules), floor_path)
         plan.append(
             {

@@ -170,6 +170,10 @@ def run_notebook(
             progress_bar=False,
             cwd=str(project.root),
             kernel_manager_class=_kernel_manager_class(),
+            # The executed notebook is written once, at the end or on an error, and not
+            # before and after every cell: the run is not watched cell by cell, and each
+            # write of the report notebook copies its embedded charts again.
+            request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as error:
         _raise_from_notebook(error, name)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from copy import copy
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -390,13 +391,20 @@ def _write_cases_sheet(
             locked.append(canonical(label))
         locked_rows.append(locked)
 
+    # Every case cell of a column has the same style, so it is set on the first and its
+    # style indices copied down, as openpyxl's own worksheet copy does. Setting the fill
+    # or protection of each cell hashes the style objects thousands of times.
+    unlocked = Protection(locked=False)
     for key, column in column_of.items():
-        for row in range(FIRST_CASE_ROW, last_row + 1):
-            cell = sheet.cell(row, column)
-            if key in layout.locked:
-                cell.fill = _LOCKED_FILL
-            else:
-                cell.protection = Protection(locked=False)
+        if last_row < FIRST_CASE_ROW:
+            break
+        first = sheet.cell(FIRST_CASE_ROW, column)
+        if key in layout.locked:
+            first.fill = _LOCKED_FILL
+        else:
+            first.protection = unlocked
+        for row in range(FIRST_CASE_ROW + 1, last_row + 1):
+            sheet.cell(row, column)._style = copy(first._style)
 
     if len(cases) > 0:
         _add_dropdowns(sheet, framework, layout, column_of, last_row)
