@@ -179,6 +179,31 @@ def test_pinned_cells_of_one_line_match_enumeration(seed):
     assert pinned.tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("seed", range(80))
+def test_pinned_cells_of_two_way_tables_match_linear_programmes(seed):
+    rng = np.random.default_rng(500 + seed)
+    inner = rng.choice([0, 1, 2, 3, 4, 6, 9], size=(rng.integers(1, 5), rng.integers(2, 5)))
+    counts = _with_margins(inner)
+    values = counts.to_numpy().ravel()
+    table = _Table.build(counts, values, 5, "total", "total")
+    state = np.where((values > 0) & (values < 5), 1, 0).astype(np.int8)
+    state[(state == 0) & (rng.random(values.size) < 0.35)] = 2
+    labels = np.array([SHOWN, PRIMARY, SECONDARY], dtype=object)[state]
+    mask = pd.DataFrame(labels.reshape(counts.shape), index=counts.index, columns=counts.columns)
+
+    pinned = _pinned_cells(table, state).reshape(counts.shape)
+
+    for row_number, row in enumerate(counts.index):
+        for column_number, column in enumerate(counts.columns):
+            if mask.iat[row_number, column_number] == SHOWN:
+                assert not pinned[row_number, column_number]
+                continue
+            cell = (row, column)
+            low, high = _feasible_range(counts, mask, cell, 5, "total", "total")
+            expected = high - low < 0.5
+            assert pinned[row_number, column_number] == expected, f"{cell}: {low} to {high}"
+
+
 def test_mask_threshold_parameter():
     counts = pd.DataFrame([[50, 7, 9, 66]], columns=["a", "b", "c", "total"])
 

@@ -112,8 +112,13 @@ def agreement_table(
                 "categories or correct the answers."
             )
 
-    table = pd.crosstab(first_answers, second_answers)
-    table = table.reindex(index=labels, columns=labels, fill_value=0).astype(np.int64)
+    # Counting pairs of label positions gives the whole square table at once; a
+    # pandas crosstab of a dozen cases costs a pivot table for each question.
+    position = {label: number for number, label in enumerate(labels)}
+    pairs = [position[one] * len(labels) + position[two] for one, two in
+             zip(first_answers, second_answers, strict=True)]  # fmt: skip
+    counts = np.bincount(np.asarray(pairs, dtype=np.int64), minlength=len(labels) ** 2)
+    table = pd.DataFrame(counts.reshape(len(labels), len(labels)), index=labels, columns=labels)
     table.index.name = "first reviewer"
     table.columns.name = "second reviewer"
     return table

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import null_space
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 
 from dipcheck.config import SUPPRESSION_THRESHOLD
@@ -48,11 +46,12 @@ def suppression_mask(
 
     1. Line rule: any row or column with exactly one hidden cell (counting its total)
        gets its smallest shown cell hidden too, repeated until no such line is left.
-    2. Audit: linear programmes over the whole table find every hidden cell that the
-       published cells, totals and labels pin to one value (a feasible range narrower
-       than 1). Each pinned small count gets hidden the cheapest cycle of cells along
-       which it can move by 1 within every cell's bounds. Hiding a shown cell costs its
-       value plus 1 and already hidden cells cost nearly nothing.
+    2. Audit: a search for cycles of hidden cells over the whole table finds every
+       hidden cell that the published cells, totals and labels pin to one value (a
+       feasible range narrower than 1). Each pinned small count gets hidden the
+       cheapest cycle of cells along which it can move by 1 within every cell's bounds.
+       Hiding a shown cell costs its value plus 1 and already hidden cells cost nearly
+       nothing.
     3. Escalation: when a small count stays pinned although no cycle can free it, its
        labels give it away. For example, a column total of "fewer than 5" over four
        cells of "fewer than 5" makes each of them 1. The table then withholds more,
@@ -87,9 +86,11 @@ def suppression_mask(
     -----
     The audit treats a withheld cell as any value of 0 or more, although a reader could
     know it is 0 or at least ``threshold``; it is an approximation of the integer
-    problem that tools such as tau-Argus solve exactly. The margins' constraint matrix
-    is totally unimodular, so the extreme values of each cell are whole numbers: a
-    feasible range wider than 0 is at least 1 wide. A threshold of 2 or less is
+    problem that tools such as tau-Argus solve exactly. The margins make the table a
+    network, whose constraint matrix is totally unimodular. So the extreme values of
+    each cell are whole numbers, and a cell that can move at all can move by 1 along a
+    cycle, which the audit finds. The tests check the audit against scipy's
+    linear programming. A threshold of 2 or less is
     not audited, because "fewer than 2" already is the count.
     """
     values = counts.astype("int64").to_numpy().ravel()
@@ -121,9 +122,6 @@ _SHOWN, _PRIMARY, _SECONDARY = 0, 1, 2
 # that any path through shown cells costs more, but not 0, which scipy's dense graphs
 # read as "no edge".
 _HIDDEN_CELL_COST = 1e-3
-
-# Most rounds of shared objectives the audit solves before solving cell by cell.
-_OBJECTIVE_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -230,99 +228,100 @@ def _audit_and_protect(table: _Table, state: np.ndarray) -> None:
 def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
     """Flag the hidden cells that the published cells, totals and labels pin to one value.
 
-    A cell that no solution of the homogeneous equations moves is pinned by the totals
-    alone. For the rest, a few linear programmes with shared objectives each move many
-    cells away from their true values at once, which shows those cells are not pinned.
-    Only the cells none of them moved get their own minimum and maximum solved.
+    The margins make the table a network: each line is a node whose inner cells flow in
+    and whose total flows out (or the other way round), and each cell is an arc between
+    its two lines. Two tables that agree with everything published differ by flows
+    around cycles, and the difference splits into cycles that each keep every cell
+    within its bounds on their own. So a hidden cell can take another value exactly when
+    some cycle of hidden cells with room to move runs through it: a path back from its
+    head to its tail, or the reverse, over the other hidden cells. A linear programme
+    for the cell's least and greatest value returns the same verdict.
     """
     pinned = np.zeros(table.values.size, dtype=bool)
     hidden = np.flatnonzero(state != _SHOWN)
-    shown = np.flatnonzero(state == _SHOWN)
     if hidden.size == 0:
         return pinned
 
-    coefficients = table.equations[:, hidden]
-    constants = -table.equations[:, shown] @ table.values[shown]
-    used = np.any(coefficients != 0, axis=1)
-    coefficients = coefficients[used]
-    constants = constants[used]
-    if coefficients.shape[0] == 0:
-        return pinned
-
+    tails, heads = _arcs(table, hidden)
     lower, upper = _cell_bounds(table, state)
-    bounds = np.column_stack([lower[hidden], upper[hidden]])
-    truth = table.values[hidden].astype(float)
-    if coefficients.shape[0] == 1:
-        pinned[hidden] = _pinned_in_one_line(coefficients[0], bounds, truth)
-        return pinned
+    values = table.values[hidden]
+    can_rise = values < upper[hidden]
+    can_fall = values > lower[hidden]
 
-    movements = null_space(coefficients)
-    fixed = np.linalg.norm(movements, axis=1) < 1e-9
-    pinned[hidden[fixed]] = True
-    unresolved = ~fixed
+    # Room to move: rising runs a cell's arc forward, falling runs it backward.
+    steps: dict[int, list[tuple[int, int]]] = {}
+    for number, (tail, head) in enumerate(zip(tails, heads, strict=True)):
+        if can_rise[number]:
+            steps.setdefault(int(tail), []).append((int(head), number))
+        if can_fall[number]:
+            steps.setdefault(int(head), []).append((int(tail), number))
 
-    def solve(objective: np.ndarray) -> None:
-        result = linprog(
-            objective, A_eq=coefficients, b_eq=constants, bounds=bounds, method="highs"
-        )
-        if result.status == 0:
-            unresolved[np.abs(result.x - truth) > 0.5] = False
-
-    # Each round solves one random objective and one that pushes every unresolved cell
-    # away from its bound (a small count of 1 upwards, say), with random weights.
-    generator = np.random.default_rng(0)
-    at_lower = truth <= bounds[:, 0]
-    at_upper = truth >= bounds[:, 1]
-    for _ in range(_OBJECTIVE_ROUNDS):
-        before = np.count_nonzero(unresolved)
-        if before == 0:
-            break
-        solve(generator.uniform(-1.0, 1.0, hidden.size))
-        push = np.where(generator.random(hidden.size) < 0.5, 1.0, -1.0)
-        push[at_lower] = -1.0
-        push[at_upper] = 1.0
-        solve(np.where(unresolved, push, 0.0) * generator.uniform(0.5, 1.0, hidden.size))
-        if np.count_nonzero(unresolved) == before:
-            break
-
-    # A cell at a bound can only move away from it, so one programme settles it.
-    for position in np.flatnonzero(unresolved):
-        if not unresolved[position]:
-            continue
-        objective = np.zeros(hidden.size)
-        objective[position] = 1.0 if at_upper[position] else -1.0
-        solve(objective)
-        if unresolved[position] and not (at_lower[position] or at_upper[position]):
-            solve(-objective)
-        if unresolved[position]:
-            pinned[hidden[position]] = True
+    for number, cell in enumerate(hidden):
+        tail, head = int(tails[number]), int(heads[number])
+        rises = can_rise[number] and _reaches(steps, head, tail, number)
+        falls = can_fall[number] and _reaches(steps, tail, head, number)
+        pinned[cell] = not (rises or falls)
 
     logger.debug("audited %d hidden cells: %d pinned", hidden.size, int(pinned.sum()))
     return pinned
 
 
-def _pinned_in_one_line(
-    coefficients: np.ndarray, bounds: np.ndarray, truth: np.ndarray
-) -> np.ndarray:
-    """Flag the hidden cells of a single published line that it pins to one value.
+def _arcs(table: _Table, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Orient each cell as an arc from the line it leaves to the line it enters.
 
-    With one equation ``coefficients @ x == coefficients @ truth`` and a range for each
-    cell, the extremes of one cell follow from the extremes of the others' sum, so no
-    linear programme is needed. This is the case of every row of counts published on
-    its own, most of the report's tables. All bounds are finite whole numbers.
+    A cell adds to one of its lines and subtracts from the other once each line is
+    given a sign, +1 or -1, so that the two ends of every cell disagree. The signs are
+    found by walking the lines that cells join; the extra node of cells in a single
+    line takes whichever end is left.
     """
-    constant = coefficients @ truth
-    terms = coefficients[:, None] * bounds
-    least, most = terms.min(axis=1), terms.max(axis=1)
-    others_least = least.sum() - least
-    others_most = most.sum() - most
+    free = len(table.lines)
+    sign = np.zeros(free + 1)
+    sign[free] = 1.0
+    # For a cell in two lines, sign[second] = -sign[first] * (product of its coefficients).
+    joined: dict[int, list[tuple[int, float]]] = {}
+    for cell, ends in zip(cells, table.nodes[cells], strict=True):
+        first, second = (int(end) for end in ends)
+        if second != free:
+            flip = -table.equations[first, cell] * table.equations[second, cell]
+            joined.setdefault(first, []).append((second, flip))
+            joined.setdefault(second, []).append((first, flip))
 
-    free = coefficients == 0
-    sign = np.where(free, 1.0, coefficients)
-    ends = np.column_stack([(constant - others_most) / sign, (constant - others_least) / sign])
-    low = np.where(free, bounds[:, 0], np.maximum(ends.min(axis=1), bounds[:, 0]))
-    high = np.where(free, bounds[:, 1], np.minimum(ends.max(axis=1), bounds[:, 1]))
-    return (low > truth - 0.5) & (high < truth + 0.5)
+    for start in range(free):
+        if sign[start]:
+            continue
+        sign[start] = 1.0
+        waiting = [start]
+        while waiting:
+            line = waiting.pop()
+            for other, flip in joined.get(line, []):
+                if not sign[other]:
+                    sign[other] = flip * sign[line]
+                    waiting.append(other)
+
+    tails = np.empty(cells.size, dtype=int)
+    heads = np.empty(cells.size, dtype=int)
+    for number, (cell, ends) in enumerate(zip(cells, table.nodes[cells], strict=True)):
+        first, second = (int(end) for end in ends)
+        enters_first = sign[first] * table.equations[first, cell] > 0
+        if second != free and enters_first == (sign[second] * table.equations[second, cell] > 0):
+            raise AssertionError(f"cell {cell}: its lines cannot be signed as a network")
+        heads[number], tails[number] = (first, second) if enters_first else (second, first)
+    return tails, heads
+
+
+def _reaches(steps: dict[int, list[tuple[int, int]]], start: int, goal: int, without: int) -> bool:
+    """Check whether a path of steps leads from ``start`` to ``goal`` without one cell."""
+    seen = {start}
+    waiting = [start]
+    while waiting:
+        node = waiting.pop()
+        if node == goal:
+            return True
+        for following, cell in steps.get(node, []):
+            if cell != without and following not in seen:
+                seen.add(following)
+                waiting.append(following)
+    return False
 
 
 def _hide_cycle(table: _Table, state: np.ndarray, cell: int) -> bool:
@@ -416,8 +415,8 @@ def _line_state(table: _Table, nodes: np.ndarray, cells: np.ndarray, change: int
 def _cell_bounds(table: _Table, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the least and greatest value a reader allows each cell once it is hidden.
 
-    The cap above every count keeps linear programmes bounded without changing which
-    cells are pinned, because the true table lies strictly inside it.
+    The cap above every count leaves every withheld cell room to grow, as it has, and
+    changes nothing else because the true table lies strictly inside it.
     """
     is_primary = state == _PRIMARY
     lower = np.where(is_primary, 1, 0)
