@@ -132,8 +132,7 @@ def test_mask_single_row(row, expected):
 
 @pytest.mark.parametrize("seed", range(60))
 def test_mask_protects_random_single_rows(seed):
-    # Rows published on their own are audited without linear programmes; the oracle
-    # still solves them.
+    # The audit searches for cycles, and the oracle solves linear programmes.
     rng = np.random.default_rng(300 + seed)
     inner = rng.choice([0, 0, 1, 2, 3, 4, 5, 8, 20], size=rng.integers(2, 5))
     counts = pd.DataFrame([[*inner, inner.sum()]], columns=[*"abcd"[: inner.size], "total"])
@@ -180,7 +179,7 @@ def test_pinned_cells_of_one_line_match_enumeration(seed):
 
 
 @pytest.mark.parametrize("seed", range(80))
-def test_pinned_cells_of_two_way_tables_match_linear_programmes(seed):
+def test_pinned_cells_match_linear_programmes(seed):
     rng = np.random.default_rng(500 + seed)
     inner = rng.choice([0, 1, 2, 3, 4, 6, 9], size=(rng.integers(1, 5), rng.integers(2, 5)))
     counts = _with_margins(inner)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from dipcheck.errors import ParameterError
-from dipcheck.sampling import draw_sample, stratum_labels
+from dipcheck.sampling import _members_by_stratum, draw_sample, stratum_labels
 
 
 def make_frame(sizes: dict[str, int]) -> pd.DataFrame:
@@ -97,6 +97,17 @@ def test_row_order_does_not_change_draw():
     first = draw_sample(frame, sample_size=100, seed=7, stratify_by=["area"])
     second = draw_sample(shuffled, sample_size=100, seed=7, stratify_by=["area"])
     assert list(first.cases["case_reference"]) == list(second.cases["case_reference"])
+
+
+def test_members_sorted_as_python_sorts_text():
+    references = ["b-2", "B-10", "a-9", "a-10", "é-1", "Z", "z", "a", "ab", "a b", "Ω-3"]
+    frame = pd.DataFrame({"case_reference": references, "area": "All"})
+    shuffled = frame.sample(frac=1, random_state=5).reset_index(drop=True)
+    labels = stratum_labels(shuffled, ["area"])
+
+    (members,) = _members_by_stratum(shuffled, labels, pd.Index(["All"]))
+
+    assert list(shuffled["case_reference"].iloc[members]) == sorted(references)
 
 
 def test_selection_is_uniform_within_stratum():

@@ -112,8 +112,8 @@ def agreement_table(
                 "categories or correct the answers."
             )
 
-    # Counting pairs of label positions gives the whole square table at once; a
-    # pandas crosstab of a dozen cases costs a pivot table for each question.
+    # Counting pairs of label positions builds the square table in one pass. A pandas
+    # crosstab builds a pivot table, which is slow when repeated for every question.
     position = {label: number for number, label in enumerate(labels)}
     pairs = [position[one] * len(labels) + position[two] for one, two in
              zip(first_answers, second_answers, strict=True)]  # fmt: skip

