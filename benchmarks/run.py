@@ -153,13 +153,13 @@ def _run_worker(arguments: list[str]) -> dict:
 # The benchmarks.
 
 
-def benchmark_frame(sizes, repeats: int, folder: Path) -> list[dict]:
+def benchmark_frame(sizes, repeats: int, folder: Path, shuffled: bool = False) -> list[dict]:
     """Time and measure read_frame + draw_sample against pandas.read_csv at each size."""
     import synthetic
 
     results = []
     for size in sizes:
-        path = synthetic.write_case_extract(folder, size)
+        path = synthetic.write_case_extract(folder, size, shuffled=shuffled)
         path.read_bytes()  # the first timed read should not be the one that fills the cache
         runs = {"pandas": [], "dipcheck": []}
         for _ in range(repeats):
@@ -278,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     frame = commands.add_parser("frame", help="read, validate and draw from a large extract")
     frame.add_argument("--sizes", type=int, nargs="+", default=list(FRAME_SIZES))
+    frame.add_argument(
+        "--shuffled", action="store_true",
+        help="cases in random order rather than in case reference order",
+    )  # fmt: skip
     national = commands.add_parser("national", help="estimate a national roll-up")
     national.add_argument(
         "--cases", type=int, nargs="+", default=list(NATIONAL_CASES_PER_STRATUM),
@@ -345,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if arguments.command in ("frame", "all"):
         sizes = arguments.sizes if arguments.command == "frame" else FRAME_SIZES
-        figures["frame"] = benchmark_frame(sizes, arguments.repeats, arguments.workdir)
+        shuffled = arguments.command == "frame" and arguments.shuffled
+        figures["frame"] = benchmark_frame(sizes, arguments.repeats, arguments.workdir, shuffled)
         print("\nLarge frame: read_frame + draw_sample against pandas.read_csv\n")
         print(frame_table(figures["frame"]))
     if arguments.command in ("national", "all"):

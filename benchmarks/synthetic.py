@@ -144,13 +144,21 @@ def case_extract(size: int, seed: int = 1) -> pd.DataFrame:
     return extract
 
 
-def write_case_extract(folder: Path, size: int, seed: int = 1) -> Path:
-    """Write `case_extract` as CSV under `folder`, reusing a file written earlier."""
-    path = Path(folder) / f"extract-{size}-seed{seed}.csv"
+def write_case_extract(folder: Path, size: int, seed: int = 1, shuffled: bool = False) -> Path:
+    """Write `case_extract` as CSV under `folder`, reusing a file written earlier.
+
+    The cases are in case reference order, as an export sorted by reference is.
+    ``shuffled=True`` writes them in a seeded random order instead.
+    """
+    name = f"extract-{size}-seed{seed}{'-shuffled' if shuffled else ''}.csv"
+    path = Path(folder) / name
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
-    case_extract(size, seed).to_csv(partial, index=False)
+    cases = case_extract(size, seed)
+    if shuffled:
+        cases = cases.sample(frac=1.0, random_state=seed)
+    cases.to_csv(partial, index=False)
     partial.replace(path)
     logger.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
