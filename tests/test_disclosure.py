@@ -178,14 +178,22 @@ def test_pinned_cells_of_one_line_match_enumeration(seed):
     assert pinned.tolist() == expected.tolist()
 
 
-@pytest.mark.parametrize("seed", range(80))
-def test_pinned_cells_match_linear_programmes(seed):
+@pytest.mark.parametrize("margins", ["both", "row totals", "column totals"])
+@pytest.mark.parametrize("threshold", [3, 5, 10])
+@pytest.mark.parametrize("seed", range(30))
+def test_pinned_cells_match_linear_programmes(seed, threshold, margins):
     rng = np.random.default_rng(500 + seed)
-    inner = rng.choice([0, 1, 2, 3, 4, 6, 9], size=(rng.integers(1, 5), rng.integers(2, 5)))
+    inner = rng.choice([0, 1, 2, 3, 4, 6, 9, 12], size=(rng.integers(1, 5), rng.integers(1, 5)))
     counts = _with_margins(inner)
+    total_column = None if margins == "column totals" else "total"
+    total_row = None if margins == "row totals" else "total"
+    if total_column is None:
+        counts = counts.drop(columns="total")
+    if total_row is None:
+        counts = counts.drop(index="total")
     values = counts.to_numpy().ravel()
-    table = _Table.build(counts, values, 5, "total", "total")
-    state = np.where((values > 0) & (values < 5), 1, 0).astype(np.int8)
+    table = _Table.build(counts, values, threshold, total_column, total_row)
+    state = np.where((values > 0) & (values < threshold), 1, 0).astype(np.int8)
     state[(state == 0) & (rng.random(values.size) < 0.35)] = 2
     labels = np.array([SHOWN, PRIMARY, SECONDARY], dtype=object)[state]
     mask = pd.DataFrame(labels.reshape(counts.shape), index=counts.index, columns=counts.columns)
@@ -198,9 +206,16 @@ def test_pinned_cells_match_linear_programmes(seed):
                 assert not pinned[row_number, column_number]
                 continue
             cell = (row, column)
-            low, high = _feasible_range(counts, mask, cell, 5, "total", "total")
+            low, high = _feasible_range(counts, mask, cell, threshold, total_column, total_row)
             expected = high - low < 0.5
             assert pinned[row_number, column_number] == expected, f"{cell}: {low} to {high}"
+
+
+def test_mask_rejects_total_that_does_not_add_up():
+    counts = pd.DataFrame([[1, 2, 10]], columns=["a", "b", "total"])
+
+    with pytest.raises(ValueError, match=r"\[1, 2\] do not add up to their total 10"):
+        suppression_mask(counts, 5, total_column="total")
 
 
 def test_mask_threshold_parameter():

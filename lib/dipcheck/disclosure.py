@@ -87,11 +87,12 @@ def suppression_mask(
     The audit treats a withheld cell as any value of 0 or more, although a reader could
     know it is 0 or at least ``threshold``; it is an approximation of the integer
     problem that tools such as tau-Argus solve exactly. The margins make the table a
-    network, whose constraint matrix is totally unimodular. So the extreme values of
-    each cell are whole numbers, and a cell that can move at all can move by 1 along a
-    cycle, which the audit finds. The tests check the audit against scipy's
-    linear programming. A threshold of 2 or less is
-    not audited, because "fewer than 2" already is the count.
+    network, whose constraint matrix is totally unimodular, so the extreme values of each
+    cell are whole numbers. Because the bounds are whole numbers too, a cell that can
+    move at all can move by 1 along a cycle of hidden cells, and the audit searches for
+    such cycles. The tests compare it with scipy's linear programming on tables with
+    either margin or both. A threshold of 2 or less is not audited, because "fewer
+    than 2" already is the count.
     """
     values = counts.astype("int64").to_numpy().ravel()
     small = (values > 0) & (values < threshold)
@@ -177,6 +178,15 @@ class _Table:
             if values[total] == 0:
                 known_zero[members] = True
 
+        # The audit assumes that the published totals are the sums they claim to be.
+        wrong = np.flatnonzero(equations @ values != 0)
+        if wrong.size:
+            inner, total = lines[int(wrong[0])]
+            raise ValueError(
+                f"Counts {values[inner].tolist()} do not add up to their total "
+                f"{values[total]}, so the table cannot be audited for disclosure. Check "
+                "how the table's totals were computed."
+            )
         return cls(values, threshold, lines, equations, nodes, known_zero)
 
     def lines_of(self, cell: int) -> list[int]:
@@ -228,14 +238,15 @@ def _audit_and_protect(table: _Table, state: np.ndarray) -> None:
 def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
     """Flag the hidden cells that the published cells, totals and labels pin to one value.
 
-    The margins make the table a network: each line is a node whose inner cells flow in
-    and whose total flows out (or the other way round), and each cell is an arc between
-    its two lines. Two tables that agree with everything published differ by flows
-    around cycles, and the difference splits into cycles that each keep every cell
-    within its bounds on their own. So a hidden cell can take another value exactly when
-    some cycle of hidden cells with room to move runs through it: a path back from its
-    head to its tail, or the reverse, over the other hidden cells. A linear programme
-    for the cell's least and greatest value returns the same verdict.
+    The margins make the table a network. Each line is a node whose inner cells flow in
+    and whose total flows out (or the other way round). Each cell is an arc between its
+    two lines, or between its line and the ground node when it is in one line only. Two
+    tables that agree with everything published differ by a circulation, which splits
+    into conformal cycles that each keep every cell within its bounds on their own. So a
+    hidden cell can take another value exactly when a cycle of hidden cells with room to
+    move runs through it. That cycle is a path from the cell's head back to its tail in
+    the residual graph of the other hidden cells, or from its tail to its head. A linear
+    programme for the cell's least and greatest value returns the same verdict.
     """
     pinned = np.zeros(table.values.size, dtype=bool)
     hidden = np.flatnonzero(state != _SHOWN)
@@ -248,18 +259,19 @@ def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
     can_rise = values < upper[hidden]
     can_fall = values > lower[hidden]
 
-    # Room to move: rising runs a cell's arc forward, falling runs it backward.
-    steps: dict[int, list[tuple[int, int]]] = {}
-    for number, (tail, head) in enumerate(zip(tails, heads, strict=True)):
-        if can_rise[number]:
-            steps.setdefault(int(tail), []).append((int(head), number))
-        if can_fall[number]:
-            steps.setdefault(int(head), []).append((int(tail), number))
+    # A cell that can rise runs its arc forward in the residual graph, and a cell that
+    # can fall runs it backward. Each entry is (next node, position of the cell).
+    residual: dict[int, list[tuple[int, int]]] = {}
+    for position, (tail, head) in enumerate(zip(tails, heads, strict=True)):
+        if can_rise[position]:
+            residual.setdefault(int(tail), []).append((int(head), position))
+        if can_fall[position]:
+            residual.setdefault(int(head), []).append((int(tail), position))
 
-    for number, cell in enumerate(hidden):
-        tail, head = int(tails[number]), int(heads[number])
-        rises = can_rise[number] and _reaches(steps, head, tail, number)
-        falls = can_fall[number] and _reaches(steps, tail, head, number)
+    for position, cell in enumerate(hidden):
+        tail, head = int(tails[position]), int(heads[position])
+        rises = can_rise[position] and _has_path(residual, head, tail, position)
+        falls = can_fall[position] and _has_path(residual, tail, head, position)
         pinned[cell] = not (rises or falls)
 
     logger.debug("audited %d hidden cells: %d pinned", hidden.size, int(pinned.sum()))
@@ -269,58 +281,72 @@ def _pinned_cells(table: _Table, state: np.ndarray) -> np.ndarray:
 def _arcs(table: _Table, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Orient each cell as an arc from the line it leaves to the line it enters.
 
-    A cell adds to one of its lines and subtracts from the other once each line is
-    given a sign, +1 or -1, so that the two ends of every cell disagree. The signs are
-    found by walking the lines that cells join; the extra node of cells in a single
-    line takes whichever end is left.
+    Each line gets a sign, +1 or -1, such that every cell in two lines adds to one and
+    subtracts from the other. A depth-first search over the lines that cells join finds
+    the signs. A cell in a single line has the ground node ``len(table.lines)`` at its
+    other end, which takes whichever end is left.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(tails, heads)``: the node numbers at each cell's two ends.
+
+    Raises
+    ------
+    AssertionError
+        If the lines cannot be signed, which no table built by `_Table.build` allows:
+        rows and the total column's line take one sign, columns and the total row's line
+        the other.
     """
-    free = len(table.lines)
-    sign = np.zeros(free + 1)
-    sign[free] = 1.0
+    ground = len(table.lines)
+    sign = np.zeros(ground + 1)
+    sign[ground] = 1.0
     # For a cell in two lines, sign[second] = -sign[first] * (product of its coefficients).
     joined: dict[int, list[tuple[int, float]]] = {}
     for cell, ends in zip(cells, table.nodes[cells], strict=True):
         first, second = (int(end) for end in ends)
-        if second != free:
+        if second != ground:
             flip = -table.equations[first, cell] * table.equations[second, cell]
             joined.setdefault(first, []).append((second, flip))
             joined.setdefault(second, []).append((first, flip))
 
-    for start in range(free):
+    for start in range(ground):
         if sign[start]:
             continue
         sign[start] = 1.0
-        waiting = [start]
-        while waiting:
-            line = waiting.pop()
+        stack = [start]
+        while stack:
+            line = stack.pop()
             for other, flip in joined.get(line, []):
                 if not sign[other]:
                     sign[other] = flip * sign[line]
-                    waiting.append(other)
+                    stack.append(other)
 
     tails = np.empty(cells.size, dtype=int)
     heads = np.empty(cells.size, dtype=int)
-    for number, (cell, ends) in enumerate(zip(cells, table.nodes[cells], strict=True)):
+    for position, (cell, ends) in enumerate(zip(cells, table.nodes[cells], strict=True)):
         first, second = (int(end) for end in ends)
         enters_first = sign[first] * table.equations[first, cell] > 0
-        if second != free and enters_first == (sign[second] * table.equations[second, cell] > 0):
+        if second != ground and enters_first == (sign[second] * table.equations[second, cell] > 0):
             raise AssertionError(f"cell {cell}: its lines cannot be signed as a network")
-        heads[number], tails[number] = (first, second) if enters_first else (second, first)
+        heads[position], tails[position] = (first, second) if enters_first else (second, first)
     return tails, heads
 
 
-def _reaches(steps: dict[int, list[tuple[int, int]]], start: int, goal: int, without: int) -> bool:
-    """Check whether a path of steps leads from ``start`` to ``goal`` without one cell."""
+def _has_path(
+    residual: dict[int, list[tuple[int, int]]], start: int, goal: int, excluded_arc: int
+) -> bool:
+    """Return whether a directed path from ``start`` to ``goal`` avoids ``excluded_arc``."""
     seen = {start}
-    waiting = [start]
-    while waiting:
-        node = waiting.pop()
+    stack = [start]
+    while stack:
+        node = stack.pop()
         if node == goal:
             return True
-        for following, cell in steps.get(node, []):
-            if cell != without and following not in seen:
+        for following, arc in residual.get(node, []):
+            if arc != excluded_arc and following not in seen:
                 seen.add(following)
-                waiting.append(following)
+                stack.append(following)
     return False
 
 
@@ -415,8 +441,8 @@ def _line_state(table: _Table, nodes: np.ndarray, cells: np.ndarray, change: int
 def _cell_bounds(table: _Table, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the least and greatest value a reader allows each cell once it is hidden.
 
-    The cap above every count leaves every withheld cell room to grow, as it has, and
-    changes nothing else because the true table lies strictly inside it.
+    A withheld count has no upper limit. The cap of the table's largest count plus 1
+    replaces it and changes no verdict, because every true count lies below the cap.
     """
     is_primary = state == _PRIMARY
     lower = np.where(is_primary, 1, 0)
