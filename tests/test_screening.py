@@ -37,6 +37,30 @@ def test_screen_text_literal_reference():
 
 
 @pytest.mark.parametrize(
+    ("note", "references", "expected", "count"),
+    [
+        (
+            "Files ab12 and AB12-X both late.",
+            ["AB12", "AB12-X"],
+            "Files [removed] and [removed] both late.",
+            2,
+        ),
+        ("Case zxQ had no letter.", ["zxq", "ZXQ"], "Case [removed] had no letter.", 1),
+        # The Kelvin sign matches "k" under IGNORECASE, so non-ASCII text still goes
+        # through the pattern.
+        ("Case \u212a7Q had no letter.", ["k7q"], "Case [removed] had no letter.", 1),
+        ("Case k7q had no letter.", ["\u212a7Q"], "Case [removed] had no letter.", 1),
+        ("No reference here.", ["ZX9Q"], "No reference here.", 0),
+    ],
+)
+def test_screen_text_reference_cases(note, references, expected, count):
+    screened, matches = screen_text(note, references)
+
+    assert screened == expected
+    assert matches == count
+
+
+@pytest.mark.parametrize(
     "note",
     [
         "Referral to Victim Support within 2 working days.",

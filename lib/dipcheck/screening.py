@@ -72,9 +72,18 @@ def screen_text(text: str, case_references: Iterable[str] = ()) -> tuple[str, in
     matches = 0
 
     references = sorted({str(reference) for reference in case_references if reference}, key=len)
+    lowered = screened.lower()
     for reference in reversed(references):
+        # In ASCII text a case-insensitive literal match needs the lower-cased reference
+        # in the lower-cased text, which is much cheaper to test than to run a pattern.
+        # In other text IGNORECASE also matches letters such as the Kelvin sign with "k",
+        # so the pattern alone decides there.
+        if screened.isascii() and reference.isascii() and reference.lower() not in lowered:
+            continue
         pattern = re.compile(re.escape(reference), re.IGNORECASE)
         screened, found = pattern.subn(REDACTED_TEXT, screened)
+        if found:
+            lowered = screened.lower()
         matches += found
 
     for pattern in _SCREEN_PATTERNS.values():
