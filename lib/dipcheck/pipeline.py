@@ -170,9 +170,10 @@ def run_notebook(
             progress_bar=False,
             cwd=str(project.root),
             kernel_manager_class=_kernel_manager_class(),
-            # The executed notebook is written once, at the end or on an error, and not
-            # before and after every cell: the run is not watched cell by cell, and each
-            # write of the report notebook copies its embedded charts again.
+            # The executed notebook is written once, at the end or when a cell raises, and
+            # not before and after every cell, because each write of the report notebook
+            # copies its embedded charts again. A kernel that dies leaves no notebook, so
+            # the run's log file is then the record of how far it got.
             request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as error:
