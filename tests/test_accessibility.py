@@ -251,5 +251,5 @@ def test_small_group_left_out_of_chart_and_alt_text(soup):
     note = figure.find_next("p").get_text(" ", strip=True)
 
     assert f"{SMALL_GROUP}:" not in figure["alt"]
-    assert note.startswith("Left out of the chart")
-    assert SMALL_GROUP in note
+    assert note.startswith("Not in the chart")
+    assert f"the group {SMALL_GROUP}," in note

@@ -12,6 +12,7 @@ import pytest
 from dipcheck.charts import entitlement_chart
 from dipcheck.config import Project
 from dipcheck.errors import InputError, StateError
+from dipcheck.labels import joined_names
 from dipcheck.mojreturn import RETURN_COLUMNS, write_moj_return
 from dipcheck.recommendations import read_recommendations, summarise_recommendations
 from dipcheck.report_appendix import moj_return_for, rights_of_note, screening_sentence
@@ -207,11 +208,12 @@ def test_breakdown_chart_leaves_out_small_group(report):
     breakdowns = report.sections["breakdowns"]
     enhanced = breakdowns[breakdowns.index("By enhanced-rights group") :]
     alt = re.search(r'alt="([^"]*)"', enhanced).group(1)
-    note = re.search(r"<p>(Left out of the chart[^<]*)</p>", enhanced).group(1)
+    note = re.search(r"<p>(Not in the chart[^<]*)</p>", enhanced).group(1)
 
     assert "enhanced-rights" in alt
     assert f"{SMALL_GROUP}:" not in alt
-    assert f"groups: {SMALL_GROUP}" in note
+    assert f"the group {SMALL_GROUP}, and the entitlements " in note
+    assert note.endswith(". The table below has their counts.")
 
 
 def test_breakdown_without_any_figure_has_no_chart(inputs):
@@ -220,6 +222,19 @@ def test_breakdown_without_any_figure_has_no_chart(inputs):
     assert "<img" not in breakdowns
     assert breakdowns.count("enough cases for a figure to be shown, so there is no chart") == 2
     assert "<table" in breakdowns
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ([], ""),
+        (["Needs assessment"], "Needs assessment"),
+        (["Eastvale", "Northmoor"], "Eastvale and Northmoor"),
+        (["Eastvale", "Kingsford", "Northmoor"], "Eastvale, Kingsford and Northmoor"),
+    ],
+)
+def test_joined_names(names, expected):
+    assert joined_names(names) == expected
 
 
 def test_entitlement_chart_alt_text():
@@ -412,12 +427,12 @@ def test_trend_chart_leaves_out_entitlement_never_shown(history_inputs):
     estimates = pd.concat([history_inputs.estimates, pd.DataFrame(never_shown)])
     section = trend_section(dataclasses.replace(history_inputs, estimates=estimates), 5)
     alt = re.search(r'alt="([^"]*)"', section).group(1)
-    note = re.search(r"<p>(Left out of the chart[^<]*)</p>", section).group(1)
+    note = re.search(r"<p>(Not in the chart[^<]*)</p>", section).group(1)
     name = history_inputs.name_of("R2_RECORDED")
 
     assert name not in alt
     assert history_inputs.name_of("R6_SUSPECT_UPDATE") in alt
-    assert note.endswith(f": {name}.")
+    assert note.endswith(f"for them: {name}. The table below has their counts.")
     assert section.count(f'<th scope="row">{name}</th>') == 4
 
 

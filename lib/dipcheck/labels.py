@@ -121,3 +121,10 @@ RIGHT_KEYWORDS = {
     11: ["victim contact scheme", "vcs", "release date", "victim liaison"],
     12: ["complain"],
 }
+
+
+def joined_names(names: list[str]) -> str:
+    """Join names as a sentence lists them: "A", "A and B", "A, B and C"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

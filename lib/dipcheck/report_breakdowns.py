@@ -13,7 +13,7 @@ import pandas as pd
 from dipcheck import htmlblocks as html
 from dipcheck.charts import breakdown_chart, quality_chart
 from dipcheck.disclosure import SHOWN, format_counts, suppression_mask
-from dipcheck.labels import RATING_NAMES
+from dipcheck.labels import RATING_NAMES, joined_names
 from dipcheck.report_sections import (
     COUNT_COLUMNS,
     COUNT_HEADERS,
@@ -113,14 +113,17 @@ def _left_out_note(rows: pd.DataFrame, groups: list[str], names: set[str]) -> st
     missing_names = [name for name in dict.fromkeys(rows["name"]) if name not in names]
     parts = []
     if missing_groups:
-        parts.append("groups: " + ", ".join(missing_groups))
+        noun = "group" if len(missing_groups) == 1 else "groups"
+        parts.append(f"the {noun} {joined_names(missing_groups)}")
     if missing_names:
-        parts.append("entitlements: " + ", ".join(missing_names))
+        noun = "entitlement" if len(missing_names) == 1 else "entitlements"
+        parts.append(f"the {noun} {joined_names(missing_names)}")
     if not parts:
         return ""
     return html.paragraph(
-        "Left out of the chart because none of their figures can be shown "
-        "(the table below has their counts); " + "; ".join(parts) + "."
+        "Not in the chart, because none of their figures can be shown: "
+        + ", and ".join(parts)
+        + ". The table below has their counts."
     )
 
 

@@ -20,7 +20,7 @@ from dipcheck.disclosure import (
     format_counts,
     suppression_mask,
 )
-from dipcheck.labels import HEADLINE_PHRASES
+from dipcheck.labels import HEADLINE_PHRASES, joined_names
 from dipcheck.reporting import ReportInputs, moj_questions
 from dipcheck.verdicts import (
     FEW_CASES_REASON,
@@ -400,8 +400,8 @@ def trend_section(inputs: ReportInputs, threshold: int) -> str:
         chart_part = html.figure(chart, caption)
     if left_out and not charted.empty:
         chart_part += html.paragraph(
-            "Left out of the chart because no quarter's figure can be shown (the table "
-            "below has their counts): " + ", ".join(left_out) + "."
+            "Not in the chart, because no quarter's figure can be shown for them: "
+            f"{joined_names(left_out)}. The table below has their counts."
         )
     table = pd.DataFrame(
         {
