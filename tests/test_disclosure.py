@@ -14,16 +14,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from dipcheck.disclosure import (
-    PRIMARY,
-    SECONDARY,
-    SHOWN,
-    _cell_bounds,
-    _pinned_cells,
-    _Table,
-    format_counts,
-    suppression_mask,
-)
+from dipcheck.disclosure import PRIMARY, SECONDARY, SHOWN, format_counts, suppression_mask
+from dipcheck.disclosure_network import _cell_bounds, _pinned_cells, _Table
 
 
 def _feasible_range(
