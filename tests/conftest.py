@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,18 @@ import pytest
 from dipcheck.framework import load_framework
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+DIPCHECK = [sys.executable, "-m", "dipcheck.cli"]
+
+
+def run_dipcheck(root: Path, *arguments: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the command line on the project at root and capture its output."""
+    return subprocess.run(
+        [*DIPCHECK, "--root", str(root), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=timeout,
+    )
 
 
 def copy_project(target: Path) -> Path:

@@ -14,7 +14,6 @@ import hashlib
 import io
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,12 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from conftest import REPOSITORY
+from conftest import REPOSITORY, run_dipcheck
 from dipcheck import steps
 from dipcheck.config import Project
 from dipcheck.records import QuarterRecords
 from dipcheck.workbook_layout import FIRST_CASE_ROW, HEADER_ROW
 
-DIPCHECK = [sys.executable, "-m", "dipcheck.cli"]
 QUARTER = "2026-Q3"
 DEMO_EXTRACTS = REPOSITORY / "data" / "demo"
 
@@ -41,16 +39,6 @@ STREET_HEADER = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
     "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
 ]  # fmt: skip
-
-
-def run_dipcheck(root: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*DIPCHECK, "--root", str(root), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=300,
-    )
 
 
 def bare_project(folder: Path) -> Path:

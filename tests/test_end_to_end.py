@@ -9,15 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import copy_project
+from conftest import copy_project, run_dipcheck
 from dipcheck.config import Project
 from dipcheck.estimation import estimate_compliance
 from dipcheck.labels import SHORT_NAMES
@@ -25,18 +23,7 @@ from dipcheck.records import QuarterRecords
 
 pytestmark = pytest.mark.slow
 
-DIPCHECK = [sys.executable, "-m", "dipcheck.cli"]
 POLICE_UK_FILES = sorted((Path(__file__).parents[1] / "data" / "police-uk").glob("*-street.csv"))
-
-
-def run_dipcheck(root: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*DIPCHECK, "--root", str(root), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=600,
-    )
 
 
 class Tables(HTMLParser):

@@ -13,14 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from conftest import REPOSITORY
+from conftest import DIPCHECK, REPOSITORY, run_dipcheck
 from dipcheck import steps
 from dipcheck.config import Project
 from dipcheck.records import QuarterRecords
@@ -28,19 +27,8 @@ from dipcheck.workbook_layout import FIRST_CASE_ROW, HEADER_ROW
 
 pytestmark = pytest.mark.slow
 
-DIPCHECK = [sys.executable, "-m", "dipcheck.cli"]
 QUARTER = "2026-Q3"
 FRAME = REPOSITORY / "data" / "demo" / f"extract-{QUARTER}.csv"
-
-
-def run_dipcheck(root: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*DIPCHECK, "--root", str(root), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=300,
-    )
 
 
 def start_dipcheck(root: Path, log: Path, *arguments: str) -> subprocess.Popen:

@@ -115,9 +115,10 @@ def agreement_table(
     # Counting pairs of label positions builds the square table in one pass. A pandas
     # crosstab builds a pivot table, which is slow when repeated for every question.
     position = {label: number for number, label in enumerate(labels)}
-    pairs = [position[one] * len(labels) + position[two] for one, two in
-             zip(first_answers, second_answers, strict=True)]  # fmt: skip
-    counts = np.bincount(np.asarray(pairs, dtype=np.int64), minlength=len(labels) ** 2)
+    first_codes = first_answers.map(position).to_numpy(dtype=np.int64)
+    second_codes = second_answers.map(position).to_numpy(dtype=np.int64)
+    pairs = first_codes * len(labels) + second_codes
+    counts = np.bincount(pairs, minlength=len(labels) ** 2)
     table = pd.DataFrame(counts.reshape(len(labels), len(labels)), index=labels, columns=labels)
     table.index.name = "first reviewer"
     table.columns.name = "second reviewer"

@@ -395,18 +395,15 @@ def _write_cases_sheet(
     # style indices copied down, as openpyxl's own worksheet copy does. Setting the fill
     # or protection of each cell hashes the style objects thousands of times.
     unlocked = Protection(locked=False)
-    for key, column in column_of.items():
-        if last_row < FIRST_CASE_ROW:
-            break
-        first = sheet.cell(FIRST_CASE_ROW, column)
-        if key in layout.locked:
-            first.fill = _LOCKED_FILL
-        else:
-            first.protection = unlocked
-        for row in range(FIRST_CASE_ROW + 1, last_row + 1):
-            sheet.cell(row, column)._style = copy(first._style)
-
     if len(cases) > 0:
+        for key, column in column_of.items():
+            first = sheet.cell(FIRST_CASE_ROW, column)
+            if key in layout.locked:
+                first.fill = _LOCKED_FILL
+            else:
+                first.protection = unlocked
+            for row in range(FIRST_CASE_ROW + 1, last_row + 1):
+                sheet.cell(row, column)._style = copy(first._style)
         _add_dropdowns(sheet, framework, layout, column_of, last_row)
 
     sheet.freeze_panes = sheet.cell(FIRST_CASE_ROW, 2)
