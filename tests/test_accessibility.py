@@ -245,7 +245,7 @@ def test_small_group_not_given_away_by_totals(soup):
 
 
 @pytest.mark.slow
-def test_small_group_left_out_of_chart_and_alt_text(soup):
+def test_small_group_left_out_of_chart(soup):
     table = _breakdown_table(soup, "enhanced-rights group")
     figure = table.find_previous("img")
     note = figure.find_next("p").get_text(" ", strip=True)

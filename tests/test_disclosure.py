@@ -157,15 +157,15 @@ def test_pinned_cells_of_one_line_match_enumeration(seed):
     hidden = np.flatnonzero(state != 0)
     lower, upper = _cell_bounds(table, state)
     ranges = [range(lower[cell], upper[cell] + 1) for cell in hidden]
-    taken: list[set[int]] = [set() for _ in hidden]
+    values_seen: list[set[int]] = [set() for _ in hidden]
     for values in itertools.product(*ranges):
         candidate = table.values.copy()
         candidate[hidden] = values
         if candidate[:-1].sum() == candidate[-1]:
-            for seen, value in zip(taken, values, strict=True):
+            for seen, value in zip(values_seen, values, strict=True):
                 seen.add(value)
     expected = np.zeros(counts.size, dtype=bool)
-    expected[hidden] = [len(seen) == 1 for seen in taken]
+    expected[hidden] = [len(seen) == 1 for seen in values_seen]
 
     assert pinned.tolist() == expected.tolist()
 

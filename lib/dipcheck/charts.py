@@ -223,8 +223,8 @@ def trend_chart(trend: pd.DataFrame, quarters: list[str]) -> Chart:
         Quarters in time order, as labels for the horizontal axis.
 
     Only the panels of the first column label the percentages, and only the lowest panel
-    of each column labels the quarters; the other panels have grid lines but no ticks.
-    Tick marks are most of matplotlib's drawing time, so this keeps the chart cheap.
+    of each column labels the quarters. The other panels have grid lines but no ticks,
+    because tick objects are most of matplotlib's drawing time.
     """
     names = list(dict.fromkeys(trend["name"]))
     columns = min(3, len(names))

@@ -1,10 +1,10 @@
 """The audit behind `dipcheck.disclosure`: a count table as a network, and its pinned cells.
 
 `dipcheck.disclosure.suppression_mask` decides which counts to hide. This module contains
-what it asks of a table: the lines its margins publish (`_Table`), the range a reader
-allows each hidden cell (`_cell_bounds`), and which hidden cells the published figures
-pin to one value (`_pinned_cells`). The names keep their leading underscore because
-nothing but `dipcheck.disclosure` and its tests uses them.
+the parts that work on the table itself: the lines its margins publish (`_Table`), the
+range a reader allows each hidden cell (`_cell_bounds`), and which hidden cells the
+published figures pin to one value (`_pinned_cells`). The names keep their leading
+underscore because nothing but `dipcheck.disclosure` and its tests uses them.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ class _Table:
     """A count table flattened row by row, with the lines its margins publish.
 
     ``equations`` has one row per line: +1 for each inner cell and -1 for the total, so
-    ``equations @ values == 0``. ``nodes`` gives each cell's two lines as graph nodes;
-    a cell in only one line has the extra node ``len(lines)`` as its other end.
+    ``equations @ values == 0``. ``nodes`` gives each cell's two lines as graph nodes,
+    and a cell in only one line has the ground node ``len(lines)`` as its other end.
     """
 
     values: np.ndarray

@@ -77,8 +77,8 @@ def _breakdown_part(
         return heading + html.paragraph(f"No breakdown by {grouping} was produced this quarter.")
 
     chart_rows = rows[rows["group"] != ALL_GROUPS]
-    shown = chart_rows[chart_rows["shown"]]
-    shown_groups, names = set(shown["group"]), set(shown["name"])
+    shown_rows = chart_rows[chart_rows["shown"]]
+    shown_groups, names = set(shown_rows["group"]), set(shown_rows["name"])
     groups = [group for group in dict.fromkeys(chart_rows["group"]) if group in shown_groups]
     chart_rows = chart_rows[
         chart_rows["group"].isin(shown_groups) & chart_rows["name"].isin(names)
